@@ -1,0 +1,48 @@
+import { Command, CommanderError, Option } from 'commander'
+import { EXECUTION_PROVIDER_CHOICES } from '../engine/inference/executionProviders'
+import { ENGINE_VERSION } from '../engine/version'
+import { CliContext, type CliStreams, type GlobalOptions, describeError } from './cliContext'
+import { registerModelCommands } from './commands/modelCommands'
+import { registerPhotoCommands } from './commands/photoCommands'
+import { registerStatusCommand } from './commands/statusCommand'
+
+/**
+ * Runs the command line and returns the exit code: 0 only when everything asked for worked,
+ * 1 when the command failed or some items (photos) failed, 2 for a usage error.
+ */
+export async function runCli(argv: readonly string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let context: CliContext | null = null
+  const program = new Command('sdl-tagger')
+    .description('Private, local photo tagging with the Semantic Diversity Learning (SDL) model')
+    .version(ENGINE_VERSION)
+    .option('--data-dir <dir>', "where models (and the library) are kept (default: the platform's app-data folder, or $SDL_TAGGER_DATA_DIR)")
+    .option('--model <name>', 'model pack to use instead of the active one')
+    .addOption(new Option('--ep <provider>', 'execution provider').choices(EXECUTION_PROVIDER_CHOICES).default('auto'))
+    .option('--json', 'machine-readable output on stdout (messages stay on stderr)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s)
+    })
+    .showHelpAfterError('(run with --help for usage)')
+
+  const ctx = (): CliContext => (context ??= new CliContext(program.opts<GlobalOptions>(), streams))
+  registerStatusCommand(program, ctx)
+  registerModelCommands(program, ctx)
+  registerPhotoCommands(program, ctx)
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return context?.partialFailure ? 1 : 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version "errors" are commander's way of stopping after printing them.
+      return err.exitCode === 0 ? 0 : 2
+    }
+    const { message, hint } = describeError(err)
+    streams.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`)
+    return 1
+  } finally {
+    await context?.engine.close()
+  }
+}

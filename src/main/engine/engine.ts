@@ -1,0 +1,83 @@
+import type { EngineStatus } from '../../shared/api'
+import type { TagScore } from '../../shared/models'
+import { defaultDataDir } from './dataDir'
+import { type EmbedResult, embedPhotos } from './inference/embedPhotos'
+import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './inference/executionProviders'
+import { ModelSession, type ProviderAttempt } from './inference/modelSession'
+import type { PackManifest } from './models/packManifest'
+import { PackStore } from './models/packStore'
+import { scoreAllTags, topTags } from './tagging/scoreTags'
+import { ENGINE_VERSION } from './version'
+
+export interface EngineOptions {
+  dataDir?: string
+  /** Pack to use instead of the active one. */
+  model?: string
+  executionProvider?: ExecutionProviderChoice
+  /** Told when a faster execution provider could not be used and the next one is tried. */
+  onProviderFallback?: (attempt: ProviderAttempt) => void
+}
+
+export type TagResult = { path: string; tags: TagScore[] } | { path: string; error: string }
+
+/**
+ * The product without a window: the CLI, the Electron shell, web mode and the tests all drive
+ * this one object. Sessions are opened lazily, on first use, so start-up stays fast.
+ */
+export class Engine {
+  readonly packs: PackStore
+  private sessions = new Map<string, Promise<{ session: ModelSession; manifest: PackManifest }>>()
+
+  constructor(private readonly opts: EngineOptions = {}) {
+    this.packs = new PackStore(opts.dataDir ?? defaultDataDir())
+  }
+
+  get dataDir(): string {
+    return this.packs.dataDir
+  }
+
+  async status(): Promise<EngineStatus> {
+    const models = await this.packs.list()
+    const executionProviders = providerOrder('auto').map((name) => {
+      const reason = defaultPrecheck(name)
+      return reason ? { name, usable: false, reason } : { name, usable: true }
+    })
+    return { version: ENGINE_VERSION, dataDir: this.dataDir, activeModel: models.find((m) => m.active) ?? null, models, executionProviders }
+  }
+
+  /** The session for a pack (the engine's model by default), opened once and then shared. */
+  async session(model = this.opts.model): Promise<{ session: ModelSession; manifest: PackManifest }> {
+    const manifest = await this.packs.resolve(model)
+    let entry = this.sessions.get(manifest.name)
+    if (!entry) {
+      entry = ModelSession.open(this.packs.modelPath(manifest), manifest.dim * manifest.rows, {
+        executionProvider: this.opts.executionProvider,
+        onFallback: this.opts.onProviderFallback
+      }).then((session) => ({ session, manifest }))
+      // A failed open must not be cached: the user may fix the cause and retry in the same process.
+      entry.catch(() => this.sessions.delete(manifest.name))
+      this.sessions.set(manifest.name, entry)
+    }
+    return entry
+  }
+
+  async *embed(paths: readonly string[], opts: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<EmbedResult> {
+    const { session } = await this.session()
+    yield* embedPhotos(paths, session, opts)
+  }
+
+  async *tag(paths: readonly string[], opts: { top?: number; batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<TagResult> {
+    const { session, manifest } = await this.session()
+    const vocab = await this.packs.loadVocabulary(manifest)
+    for await (const result of embedPhotos(paths, session, opts)) {
+      if ('error' in result) yield result
+      else yield { path: result.path, tags: topTags(scoreAllTags(result.output, manifest.rows, vocab), vocab, opts.top ?? 10) }
+    }
+  }
+
+  async close(): Promise<void> {
+    const open = [...this.sessions.values()]
+    this.sessions.clear()
+    for (const entry of open) await (await entry.catch(() => null))?.session.close()
+  }
+}
