@@ -11,7 +11,8 @@ import { registerStatusCommand } from './commands/statusCommand'
  * 1 when the command failed or some items (photos) failed, 2 for a usage error.
  */
 export async function runCli(argv: readonly string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let context: CliContext | null = null
+  // Created on first use by a command, so `--help` and usage errors never touch the data folder.
+  const state: { context: CliContext | null } = { context: null }
   const program = new Command('sdl-tagger')
     .description('Private, local photo tagging with the Semantic Diversity Learning (SDL) model')
     .version(ENGINE_VERSION)
@@ -26,14 +27,14 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
     })
     .showHelpAfterError('(run with --help for usage)')
 
-  const ctx = (): CliContext => (context ??= new CliContext(program.opts<GlobalOptions>(), streams))
+  const ctx = (): CliContext => (state.context ??= new CliContext(program.opts<GlobalOptions>(), streams))
   registerStatusCommand(program, ctx)
   registerModelCommands(program, ctx)
   registerPhotoCommands(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
-    return context?.partialFailure ? 1 : 0
+    return state.context?.partialFailure ? 1 : 0
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version "errors" are commander's way of stopping after printing them.
@@ -43,6 +44,6 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
     streams.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`)
     return 1
   } finally {
-    await context?.engine.close()
+    await state.context?.engine.close()
   }
 }
