@@ -1,4 +1,4 @@
-import { decodeToModelInput } from '../image/preprocess'
+import { decodeToModelInput, toNchwBatch } from '../image/preprocess'
 import type { ModelSession } from './modelSession'
 
 export type EmbedResult = { path: string; output: Float32Array } | { path: string; error: string }
@@ -24,7 +24,7 @@ export async function* embedPhotos(paths: readonly string[], session: ModelSessi
     const decoded = await pending!
     pending = b + 1 < batches.length ? decodeBatch(batches[b + 1]) : null
     const good = decoded.filter((d): d is DecodedPhoto => 'pixels' in d)
-    const outputs = good.length ? await session.run(concat(good.map((d) => d.pixels)), good.length) : new Float32Array(0)
+    const outputs = good.length ? await session.run(toNchwBatch(good.map((d) => d.pixels)), good.length) : new Float32Array(0)
     const size = session.outputSize
     let next = 0
     for (const d of decoded) {
@@ -52,14 +52,4 @@ function decodeBatch(paths: string[]): Promise<Array<DecodedPhoto | { path: stri
       )
     )
   )
-}
-
-function concat(images: Float32Array[]): Float32Array {
-  const out = new Float32Array(images.reduce((n, img) => n + img.length, 0))
-  let offset = 0
-  for (const img of images) {
-    out.set(img, offset)
-    offset += img.length
-  }
-  return out
 }
