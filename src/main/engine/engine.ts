@@ -1,9 +1,9 @@
 import type { EngineStatus } from '../../shared/api'
 import type { TagScore } from '../../shared/models'
 import { defaultDataDir } from './dataDir'
-import { type EmbedResult, embedPhotos } from './inference/embedPhotos'
+import type { EmbedResult } from './inference/embedPhotos'
 import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './inference/executionProviders'
-import { ModelSession, type ProviderAttempt } from './inference/modelSession'
+import type { ModelSession, ProviderAttempt } from './inference/modelSession'
 import type { PackManifest } from './models/packManifest'
 import { PackStore } from './models/packStore'
 import { scoreAllTags, topTags } from './tagging/scoreTags'
@@ -22,7 +22,8 @@ export type TagResult = { path: string; tags: TagScore[] } | { path: string; err
 
 /**
  * The product without a window: the CLI, the Electron shell, web mode and the tests all drive
- * this one object. Sessions are opened lazily, on first use, so start-up stays fast.
+ * this one object. onnxruntime and sharp (native, ~150 ms to load) are imported and sessions
+ * opened only on first use, so commands that need neither start fast.
  */
 export class Engine {
   readonly packs: PackStore
@@ -50,10 +51,14 @@ export class Engine {
     const manifest = await this.packs.resolve(model)
     let entry = this.sessions.get(manifest.name)
     if (!entry) {
-      entry = ModelSession.open(this.packs.modelPath(manifest), manifest.dim * manifest.rows, {
-        executionProvider: this.opts.executionProvider,
-        onFallback: this.opts.onProviderFallback
-      }).then((session) => ({ session, manifest }))
+      entry = import('./inference/modelSession')
+        .then(({ ModelSession }) =>
+          ModelSession.open(this.packs.modelPath(manifest), manifest.dim * manifest.rows, {
+            executionProvider: this.opts.executionProvider,
+            onFallback: this.opts.onProviderFallback
+          })
+        )
+        .then((session) => ({ session, manifest }))
       // A failed open must not be cached: the user may fix the cause and retry in the same process.
       entry.catch(() => this.sessions.delete(manifest.name))
       this.sessions.set(manifest.name, entry)
@@ -63,12 +68,14 @@ export class Engine {
 
   async *embed(paths: readonly string[], opts: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<EmbedResult> {
     const { session } = await this.session()
+    const { embedPhotos } = await import('./inference/embedPhotos')
     yield* embedPhotos(paths, session, opts)
   }
 
   async *tag(paths: readonly string[], opts: { top?: number; batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<TagResult> {
     const { session, manifest } = await this.session()
     const vocab = await this.packs.loadVocabulary(manifest)
+    const { embedPhotos } = await import('./inference/embedPhotos')
     for await (const result of embedPhotos(paths, session, opts)) {
       if ('error' in result) yield result
       else yield { path: result.path, tags: topTags(scoreAllTags(result.output, manifest.rows, vocab), vocab, opts.top ?? 10) }
