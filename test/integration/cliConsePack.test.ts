@@ -73,6 +73,9 @@ describe('CLI with an added ONNX pack (ConSE, D=100)', () => {
   it('falls back to the CPU under --ep auto and fails clearly when a missing provider is forced', async () => {
     const auto = await runCliCaptured(['--data-dir', dataDir, '--json', 'embed', photos[0]])
     expect(auto.code).toBe(0)
+    // No CUDA provider library and no GPU here: each skipped provider is named with its reason.
+    expect(auto.stderr).toMatch(/cuda execution provider not used: the CUDA provider library is not installed/)
+    expect(auto.stderr).toMatch(/Model conse on the cpu execution provider/)
     const forced = await cli('--ep', 'cuda', 'embed', photos[0])
     expect(forced.code).toBe(1)
     expect(forced.stderr).toMatch(/cuda/)

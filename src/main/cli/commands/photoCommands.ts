@@ -9,6 +9,7 @@ export function registerPhotoCommands(program: Command, ctx: () => CliContext): 
     .option('--batch <n>', 'photos per inference run', positiveInt, 16)
     .action(async (images: string[], opts: { top: number; batch: number }) => {
       const c = ctx()
+      await reportSession(c)
       const results = []
       for await (const r of c.engine.tag(images, { top: opts.top, batchSize: opts.batch })) {
         if ('error' in r) c.warn(r.error)
@@ -24,7 +25,7 @@ export function registerPhotoCommands(program: Command, ctx: () => CliContext): 
     .option('--batch <n>', 'photos per inference run', positiveInt, 16)
     .action(async (images: string[], opts: { batch: number }) => {
       const c = ctx()
-      const { manifest } = await c.engine.session()
+      const { manifest } = await reportSession(c)
       const results = []
       for await (const r of c.engine.embed(images, { batchSize: opts.batch })) {
         if ('error' in r) {
@@ -38,6 +39,13 @@ export function registerPhotoCommands(program: Command, ctx: () => CliContext): 
       }
       if (c.json) c.result('', results)
     })
+}
+
+/** Opens the model first, so the user learns which pack and which hardware do the work. */
+async function reportSession(c: CliContext) {
+  const opened = await c.engine.session()
+  c.info(`Model ${opened.manifest.name} on the ${opened.session.provider} execution provider`)
+  return opened
 }
 
 function positiveInt(value: string): number {
