@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/inference/executionProviders'
 import { ENGINE_VERSION } from '../engine/version'
 import { CliContext, type CliStreams, type GlobalOptions, describeError } from './cliContext'
+import { registerLibraryCommands } from './commands/libraryCommands'
 import { registerModelCommands } from './commands/modelCommands'
 import { registerPhotoCommands } from './commands/photoCommands'
 import { registerStatusCommand } from './commands/statusCommand'
@@ -31,6 +32,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerStatusCommand(program, ctx)
   registerModelCommands(program, ctx)
   registerPhotoCommands(program, ctx)
+  registerLibraryCommands(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -4,6 +4,7 @@ import { defaultDataDir } from './dataDir'
 import type { EmbedResult } from './inference/embedPhotos'
 import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './inference/executionProviders'
 import type { ModelSession, ProviderAttempt } from './inference/modelSession'
+import type { Library } from './library/library'
 import type { PackManifest } from './models/packManifest'
 import { PackStore } from './models/packStore'
 import { scoreAllTags, topTags } from './tagging/scoreTags'
@@ -28,6 +29,7 @@ export type TagResult = { path: string; tags: TagScore[] } | { path: string; err
 export class Engine {
   readonly packs: PackStore
   private sessions = new Map<string, Promise<{ session: ModelSession; manifest: PackManifest }>>()
+  private openedLibrary: Promise<Library> | null = null
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.packs = new PackStore(opts.dataDir ?? defaultDataDir())
@@ -82,7 +84,16 @@ export class Engine {
     }
   }
 
+  /** The photo library in this data folder, opened (and its schema migrated) on first use. */
+  library(): Promise<Library> {
+    this.openedLibrary ??= import('./library/library').then(({ Library }) => new Library(this))
+    return this.openedLibrary
+  }
+
   async close(): Promise<void> {
+    const library = this.openedLibrary
+    this.openedLibrary = null
+    ;(await library?.catch(() => null))?.close()
     const open = [...this.sessions.values()]
     this.sessions.clear()
     for (const entry of open) await (await entry.catch(() => null))?.session.close()

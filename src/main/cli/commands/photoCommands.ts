@@ -1,5 +1,6 @@
-import { InvalidArgumentError, type Command } from 'commander'
+import type { Command } from 'commander'
 import type { CliContext } from '../cliContext'
+import { positiveInt } from '../options'
 
 export function registerPhotoCommands(program: Command, ctx: () => CliContext): void {
   program
@@ -46,10 +47,4 @@ async function reportSession(c: CliContext) {
   const opened = await c.engine.session()
   c.info(`Model ${opened.manifest.name} on the ${opened.session.provider} execution provider`)
   return opened
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1')
-  return n
 }

@@ -4,17 +4,22 @@ import type { CliContext } from '../cliContext'
 export function registerStatusCommand(program: Command, ctx: () => CliContext): void {
   program
     .command('status')
-    .description('show the data folder, the installed model packs and the usable execution providers')
+    .description('show the library (photos, indexed, offline, unreadable), the model packs and the execution providers')
     .action(async () => {
-      const status = await ctx().engine.status()
+      const c = ctx()
+      const engine = await c.engine.status()
+      const library = await (await c.engine.library()).status()
       const lines = [
-        `SDL Tagger ${status.version}`,
-        `data folder: ${status.dataDir}`,
-        `active model: ${status.activeModel ? status.activeModel.name : 'none (run `sdl-tagger model install sdl-nus-wide`)'}`,
-        `model packs: ${status.models.length ? status.models.map((m) => m.name).join(', ') : 'none'}`,
+        `SDL Tagger ${engine.version}`,
+        `data folder: ${engine.dataDir}`,
+        `active model: ${engine.activeModel ? engine.activeModel.name : 'none (run `sdl-tagger model install sdl-nus-wide`)'}`,
+        `model packs: ${engine.models.length ? engine.models.map((m) => m.name).join(', ') : 'none'}`,
         'execution providers (tried in this order):',
-        ...status.executionProviders.map((p) => `  ${p.name}: ${p.usable ? 'will be tried' : `skipped, ${p.reason}`}`)
+        ...engine.executionProviders.map((p) => `  ${p.name}: ${p.usable ? 'will be tried' : `skipped, ${p.reason}`}`),
+        `photos: ${library.photos}, indexed by the active model: ${library.indexed}, offline: ${library.offline}, unreadable: ${library.errors.length}`,
+        ...library.folders.map((f) => `  ${f.path}: ${f.photos} photos${f.offlineSince ? ' (OFFLINE)' : ''}`),
+        ...library.errors.map((e) => `  unreadable: ${e.path}: ${e.reason}`)
       ]
-      ctx().result(lines.join('\n'), status)
+      c.result(lines.join('\n'), { ...engine, ...library })
     })
 }

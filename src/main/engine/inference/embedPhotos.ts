@@ -1,5 +1,6 @@
 import { decodeToModelInput, toNchwBatch } from '../image/preprocess'
 import type { ModelSession } from './modelSession'
+import { preparedBatches } from './preparedBatches'
 
 export type EmbedResult = { path: string; output: Float32Array } | { path: string; error: string }
 
@@ -9,33 +10,24 @@ export interface EmbedOptions {
 }
 
 /**
- * Principal vectors for many photos, in input order. Decoding of the next batch overlaps
- * inference on the current one (sharp decodes on its own threads), and a photo that cannot be
- * read yields an error result while the others carry on.
+ * Principal vectors for many photos, in input order. A photo that cannot be read yields an
+ * error result while the others carry on.
  */
 export async function* embedPhotos(paths: readonly string[], session: ModelSession, opts: EmbedOptions = {}): AsyncGenerator<EmbedResult> {
-  const batchSize = Math.max(1, opts.batchSize ?? 16)
-  const batches: string[][] = []
-  for (let i = 0; i < paths.length; i += batchSize) batches.push(paths.slice(i, i + batchSize))
-
-  let pending = batches.length ? decodeBatch(batches[0]) : null
-  for (let b = 0; b < batches.length; b++) {
-    opts.signal?.throwIfAborted()
-    const decoded = await pending!
-    pending = b + 1 < batches.length ? decodeBatch(batches[b + 1]) : null
+  for await (const decoded of preparedBatches(paths, opts.batchSize ?? 16, decodeBatch, opts.signal)) {
     const good = decoded.filter((d): d is DecodedPhoto => 'pixels' in d)
-    const outputs = good.length ? await session.run(toNchwBatch(good.map((d) => d.pixels)), good.length) : new Float32Array(0)
-    const size = session.outputSize
+    const outputs = await runBatch(session, good.map((d) => d.pixels))
     let next = 0
-    for (const d of decoded) {
-      if ('pixels' in d) {
-        yield { path: d.path, output: outputs.slice(next * size, (next + 1) * size) }
-        next++
-      } else {
-        yield d
-      }
-    }
+    for (const d of decoded) yield 'pixels' in d ? { path: d.path, output: outputs[next++] } : d
   }
+}
+
+/** One inference run over decoded photos; one output per photo. */
+export async function runBatch(session: ModelSession, images: Float32Array[]): Promise<Float32Array[]> {
+  if (!images.length) return []
+  const flat = await session.run(toNchwBatch(images), images.length)
+  const size = session.outputSize
+  return images.map((_, i) => flat.slice(i * size, (i + 1) * size))
 }
 
 interface DecodedPhoto {

@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { SdlError } from '../errors'
+import { MIGRATIONS, type Migration } from './migrations'
+
+export type LibraryDatabase = Database.Database
+
+/**
+ * Opens (creating if needed) the library database: WAL so readers (search, the UI) never wait
+ * for the indexer's writes, foreign keys on, and every pending migration applied in one
+ * transaction, so a crash mid-upgrade leaves the previous schema intact.
+ */
+export function openLibraryDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): LibraryDatabase {
+  mkdirSync(dirname(path), { recursive: true })
+  let db: LibraryDatabase
+  try {
+    db = new Database(path)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma('busy_timeout = 5000')
+  } catch (err) {
+    throw new SdlError(`Cannot open the library database ${path}: ${(err as Error).message}`, 'Check that the data folder is writable and not on a full disk.')
+  }
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
+  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0
+  const newest = migrations.at(-1)?.version ?? 0
+  if (current > newest) {
+    db.close()
+    throw new SdlError(`The library ${path} was written by a newer SDL Tagger (schema ${current}; this one knows ${newest})`, 'Update SDL Tagger to open it.')
+  }
+  const pending = migrations.filter((m) => m.version > current)
+  if (pending.length) {
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+    db.transaction(() => {
+      for (const m of pending) {
+        db.exec(m.sql)
+        record.run(m.version, m.name, new Date().toISOString())
+      }
+    })()
+  }
+  return db
+}

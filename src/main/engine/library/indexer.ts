@@ -1,0 +1,219 @@
+import { webcrypto } from 'node:crypto'
+import { readFile, stat } from 'node:fs/promises'
+import { sep } from 'node:path'
+import { progressReporter, type Progress } from '../download/progress'
+import { type Engine } from '../engine'
+import { readPhotoMetadata } from '../image/photoMetadata'
+import { decodeToModelInput } from '../image/preprocess'
+import { runBatch } from '../inference/embedPhotos'
+import { preparedBatches } from '../inference/preparedBatches'
+import type { ChangeBatch } from './folderWatcher'
+import { describeFsError, scanFolder, type ScannedFile } from './folderScanner'
+import type { FolderRow, KnownPhoto, LibraryStore, PhotoDetails, PhotoFacts, PhotoOutcome } from './libraryStore'
+
+export interface IndexOptions {
+  signal?: AbortSignal
+  onProgress?: (p: Progress) => void
+  onNotice?: (message: string) => void
+  batchSize?: number
+}
+
+export interface IndexSummary {
+  /** Photo files found on disk (or named by the change batch). */
+  seen: number
+  unchanged: number
+  indexed: number
+  moved: number
+  failed: number
+  removed: number
+  offlineFolders: string[]
+  cancelled: boolean
+}
+
+type Candidate = ScannedFile & { folderId: number }
+
+type Prepared =
+  | { kind: 'decoded'; facts: PhotoFacts; details: PhotoDetails; pixels: Float32Array }
+  | Exclude<PhotoOutcome, { kind: 'indexed' }>
+  | { kind: 'vanished' }
+
+/**
+ * Brings the store in line with the disk, spending work only on what changed: an unchanged
+ * file (same size and modification time, already indexed by the active model) is never read
+ * again; a file whose content is already known under a path that disappeared is a move and
+ * keeps its vectors; everything else is decoded, run through the model in batches, and written
+ * one batch per transaction, so a crash or kill loses at most the batch in flight and a rerun
+ * picks up exactly where it stopped.
+ */
+export class Indexer {
+  constructor(
+    private readonly store: LibraryStore,
+    private readonly engine: Engine
+  ) {}
+
+  /** Full reconciliation of the given folders with the disk. */
+  async indexFolders(folders: readonly FolderRow[], opts: IndexOptions = {}): Promise<IndexSummary> {
+    const summary = emptySummary()
+    const { modelId } = await this.model()
+    const queue: Candidate[] = []
+    const missing: KnownPhoto[] = []
+    const scanned: FolderRow[] = []
+    for (const folder of folders) {
+      if (!(await this.checkOnline(folder, opts))) {
+        summary.offlineFolders.push(folder.path)
+        continue
+      }
+      const scan = await scanFolder(folder.path, opts.signal)
+      for (const skipped of scan.skippedFolders) opts.onNotice?.(`Skipped ${skipped.path}: ${skipped.reason}`)
+      const known = this.store.knownPhotos(folder.id, modelId)
+      for (const file of scan.files) {
+        const before = known.get(file.path)
+        known.delete(file.path)
+        if (before && before.size === file.size && before.mtimeMs === file.mtimeMs && (before.status === 'error' || before.hasVectors)) {
+          summary.unchanged++
+        } else {
+          queue.push({ ...file, folderId: folder.id })
+        }
+      }
+      summary.seen += scan.files.length + scan.unreadable.length
+      const unreadable = scan.unreadable.map(
+        (u): PhotoOutcome => ({ kind: 'failed', facts: { path: u.path, folderId: folder.id, size: 0, mtimeMs: 0, fingerprint: '' }, reason: u.reason })
+      )
+      this.store.writeOutcomes(unreadable, modelId)
+      summary.failed += unreadable.length
+      missing.push(...known.values())
+      scanned.push(folder)
+    }
+    await this.process(queue, missing, summary, opts)
+    if (!summary.cancelled) {
+      // Whatever did not turn up under a new path was deleted from an online folder.
+      this.store.deletePhotos(missing.map((m) => m.id))
+      summary.removed += missing.length
+      for (const folder of scanned) this.store.markScanned(folder.id)
+    }
+    return summary
+  }
+
+  /** Applies a watcher's batch: new and changed files are indexed, removed ones dropped or matched as moves. */
+  async applyChanges(batch: ChangeBatch, folders: readonly FolderRow[], opts: IndexOptions = {}): Promise<IndexSummary> {
+    const summary = emptySummary()
+    const queue: Candidate[] = []
+    for (const path of [...batch.added, ...batch.changed]) {
+      const folder = owningFolder(folders, path)
+      if (!folder) continue
+      try {
+        const s = await stat(path)
+        queue.push({ path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), folderId: folder.id })
+      } catch {
+        // Gone again before we got to it: the next batch reports the removal.
+      }
+    }
+    const missing = batch.removed.map((path) => this.store.photoByPath(path)).filter((p): p is NonNullable<typeof p> => Boolean(p))
+    summary.seen = queue.length
+    await this.process(queue, missing, summary, opts)
+    if (!summary.cancelled) {
+      this.store.deletePhotos(missing.map((m) => m.id))
+      summary.removed += missing.length
+    }
+    return summary
+  }
+
+  private async model() {
+    const { session, manifest } = await this.engine.session()
+    return { session, manifest, modelId: this.store.modelId(manifest) }
+  }
+
+  /** A folder that cannot be found goes offline with its photos kept; one that returns comes back. */
+  private async checkOnline(folder: FolderRow, opts: IndexOptions): Promise<boolean> {
+    const present = await stat(folder.path).then(
+      (s) => s.isDirectory(),
+      () => false
+    )
+    if (!present && !folder.offlineSince) {
+      this.store.setFolderOffline(folder.id, true)
+      opts.onNotice?.(`${folder.path} cannot be found (unplugged drive or renamed folder?): its photos are kept and marked offline`)
+    } else if (present && folder.offlineSince) {
+      this.store.setFolderOffline(folder.id, false)
+      opts.onNotice?.(`${folder.path} is back: its photos are online again`)
+    }
+    return present
+  }
+
+  /**
+   * Reads, fingerprints, decodes and embeds the queue in batches. `missing` holds photos whose
+   * path disappeared; a queued file with the same content takes it over (a move) and the entry
+   * is removed from `missing`.
+   */
+  private async process(queue: Candidate[], missing: KnownPhoto[], summary: IndexSummary, opts: IndexOptions): Promise<void> {
+    if (!queue.length) return
+    const { session, modelId } = await this.model()
+    const report = progressReporter(opts.onProgress, { phase: 'index', unit: 'items' })
+    const movable = new Map<string, KnownPhoto[]>()
+    for (const m of missing) movable.set(`${m.fingerprint}:${m.size}`, [...(movable.get(`${m.fingerprint}:${m.size}`) ?? []), m])
+    const claimMove = (facts: PhotoFacts): KnownPhoto | undefined => {
+      const candidates = movable.get(`${facts.fingerprint}:${facts.size}`)
+      const taken = candidates?.shift()
+      if (taken) missing.splice(missing.indexOf(taken), 1)
+      return taken
+    }
+
+    let done = 0
+    report(0, queue.length)
+    try {
+      for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (batch) => Promise.all(batch.map((c) => preparePhoto(c, claimMove))), opts.signal)) {
+        const decoded = prepared.filter((p): p is Extract<Prepared, { kind: 'decoded' }> => p.kind === 'decoded')
+        const vectors = await runBatch(session, decoded.map((d) => d.pixels))
+        const outcomes: PhotoOutcome[] = []
+        for (const p of prepared) {
+          if (p.kind === 'decoded') outcomes.push({ kind: 'indexed', facts: p.facts, details: p.details, vectors: vectors[decoded.indexOf(p)] })
+          else if (p.kind !== 'vanished') outcomes.push(p)
+        }
+        this.store.writeOutcomes(outcomes, modelId)
+        for (const o of outcomes) summary[o.kind === 'indexed' ? 'indexed' : o.kind === 'moved' ? 'moved' : 'failed']++
+        done += prepared.length
+        report(done, queue.length, done === queue.length)
+      }
+    } catch (err) {
+      if (!opts.signal?.aborted) throw err
+      summary.cancelled = true
+    }
+  }
+}
+
+async function preparePhoto(c: Candidate, claimMove: (facts: PhotoFacts) => KnownPhoto | undefined): Promise<Prepared> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(c.path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' }
+    return { kind: 'failed', facts: { ...c, fingerprint: '' }, reason: describeFsError(err) }
+  }
+  // The size may have changed since the listing; the bytes we hold are what gets recorded.
+  const facts: PhotoFacts = { path: c.path, folderId: c.folderId, size: bytes.length, mtimeMs: c.mtimeMs, fingerprint: await fingerprint(bytes) }
+  const moved = claimMove(facts)
+  if (moved) return { kind: 'moved', photoId: moved.id, facts }
+  try {
+    const [details, pixels] = await Promise.all([readPhotoMetadata(bytes, c.path), decodeToModelInput(bytes)])
+    return { kind: 'decoded', facts, details, pixels }
+  } catch (err) {
+    return { kind: 'failed', facts, reason: reasonOf(err) }
+  }
+}
+
+/** SHA-256 of the content; WebCrypto hashes on libuv's thread pool, off the main thread. */
+async function fingerprint(bytes: Buffer): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')
+}
+
+function reasonOf(err: unknown): string {
+  const e = err as Error & { why?: string }
+  return e.why ?? e.message
+}
+
+function owningFolder(folders: readonly FolderRow[], path: string): FolderRow | undefined {
+  return folders.find((f) => path.startsWith(f.path.endsWith(sep) ? f.path : f.path + sep))
+}
+
+function emptySummary(): IndexSummary {
+  return { seen: 0, unchanged: 0, indexed: 0, moved: 0, failed: 0, removed: 0, offlineFolders: [], cancelled: false }
+}

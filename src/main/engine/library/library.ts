@@ -1,0 +1,139 @@
+import { realpathSync, statSync } from 'node:fs'
+import { join, relative, resolve, sep } from 'node:path'
+import type { FolderInfo, LibraryStatus } from '../../../shared/library'
+import type { Engine } from '../engine'
+import { SdlError } from '../errors'
+import { openLibraryDatabase } from './database'
+import { type ChangeBatch, FolderWatcher } from './folderWatcher'
+import { type IndexOptions, type IndexSummary, Indexer } from './indexer'
+import { LibraryStore } from './libraryStore'
+
+export interface WatchOptions extends IndexOptions {
+  /** Told after each batch of changes has been applied. */
+  onApplied?: (batch: ChangeBatch, summary: IndexSummary) => void
+  usePolling?: boolean
+}
+
+/**
+ * The photo library: folders, their photos and principal vectors, kept in SQLite at
+ * `<data-dir>/library.sqlite`. One instance per process; the indexer and the watcher run
+ * through it so that changes are applied one batch at a time.
+ */
+export class Library {
+  readonly store: LibraryStore
+  private readonly indexer: Indexer
+  /** Serialises index runs and watcher batches: they write the same rows. */
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly engine: Engine) {
+    this.store = new LibraryStore(openLibraryDatabase(join(engine.dataDir, 'library.sqlite')))
+    this.indexer = new Indexer(this.store, engine)
+  }
+
+  addFolder(path: string): FolderInfo {
+    const folder = canonicalFolder(path)
+    for (const existing of this.store.folders()) {
+      if (existing.path === folder) return this.folderInfo(folder)
+      if (isInside(folder, existing.path)) throw new SdlError(`${folder} is already in the library, inside ${existing.path}`)
+      if (isInside(existing.path, folder)) {
+        throw new SdlError(`${folder} contains ${existing.path}, which is already in the library`, `Remove ${existing.path} first, then add ${folder}.`)
+      }
+    }
+    this.store.addFolder(folder)
+    return this.folderInfo(folder)
+  }
+
+  removeFolder(path: string): void {
+    const row = this.store.folder(resolve(path)) ?? this.store.folder(safeRealpath(path))
+    if (!row) throw new SdlError(`${path} is not a library folder`, `Library folders: ${this.store.folders().map((f) => f.path).join(', ') || 'none'}.`)
+    this.store.removeFolder(row.id)
+  }
+
+  folders(): FolderInfo[] {
+    return this.store.folderInfos()
+  }
+
+  /** Indexes every folder, or the one given (which must be a library folder). */
+  index(folderPath?: string, opts: IndexOptions = {}): Promise<IndexSummary> {
+    return this.serialised(() => {
+      const folders = this.store.folders()
+      const chosen = folderPath ? folders.filter((f) => f.path === safeRealpath(folderPath)) : folders
+      if (folderPath && !chosen.length) throw new SdlError(`${folderPath} is not a library folder`, 'Add it first with `sdl-tagger folders add`.')
+      if (!folders.length) throw new SdlError('The library has no folders yet', 'Add one with `sdl-tagger folders add <folder>`.')
+      return this.indexer.indexFolders(chosen, opts)
+    })
+  }
+
+  async status(): Promise<LibraryStatus> {
+    const manifest = await this.engine.packs.resolve().catch(() => null)
+    return this.store.status(manifest ? this.store.modelId(manifest) : null)
+  }
+
+  /**
+   * Reconciles every folder with the disk, then follows changes until `signal` aborts. New
+   * photos are run through the active model as they arrive.
+   */
+  async watch(opts: WatchOptions = {}): Promise<void> {
+    await this.index(undefined, opts)
+    const watcher = new FolderWatcher({
+      usePolling: opts.usePolling,
+      onNotice: opts.onNotice,
+      onError: (err) => opts.onNotice?.(`Watcher error: ${err.message}`),
+      onChanges: (batch) => {
+        void this.serialised(() => this.indexer.applyChanges(batch, this.store.folders(), opts)).then(
+          (summary) => opts.onApplied?.(batch, summary),
+          (err: Error) => opts.onNotice?.(`Could not apply changes: ${err.message}`)
+        )
+      }
+    })
+    try {
+      for (const folder of this.store.folders()) await watcher.add(folder.path)
+      await new Promise<void>((resolveWait) => {
+        if (opts.signal?.aborted) return resolveWait()
+        opts.signal?.addEventListener('abort', () => resolveWait(), { once: true })
+      })
+    } finally {
+      await watcher.close()
+      await this.queue.catch(() => {})
+    }
+  }
+
+  close(): void {
+    this.store.db.close()
+  }
+
+  private folderInfo(path: string): FolderInfo {
+    return this.store.folderInfos().find((f) => f.path === path)!
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work)
+    this.queue = run.catch(() => {})
+    return run
+  }
+}
+
+/** The folder's real absolute path, so the same folder reached through a link is one folder. */
+function canonicalFolder(path: string): string {
+  let real: string
+  try {
+    real = realpathSync(resolve(path))
+  } catch {
+    throw new SdlError(`${path} does not exist`, 'Check the path, or connect the drive it is on.')
+  }
+  if (!statSync(real).isDirectory()) throw new SdlError(`${path} is not a folder`)
+  return real
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(resolve(path))
+  } catch {
+    return resolve(path)
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child)
+  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && !rel.includes(`..${sep}`)
+}

@@ -1,0 +1,180 @@
+import type { FolderInfo, LibraryStatus } from '../../../shared/library'
+import type { PackManifest } from '../models/packManifest'
+import type { LibraryDatabase } from './database'
+import { encodePrincipalVectors } from './float16'
+
+export interface FolderRow {
+  id: number
+  path: string
+  offlineSince: string | null
+}
+
+/** What the store knows about a photo file, for deciding whether it must be read again. */
+export interface KnownPhoto {
+  id: number
+  path: string
+  size: number
+  mtimeMs: number
+  fingerprint: string
+  status: 'ok' | 'error'
+  hasVectors: boolean
+}
+
+export interface PhotoFacts {
+  path: string
+  folderId: number
+  size: number
+  mtimeMs: number
+  fingerprint: string
+}
+
+export interface PhotoDetails {
+  format: string
+  width: number
+  height: number
+  orientation: number | null
+  takenAt: string | null
+  camera: string | null
+}
+
+/** One indexer outcome, written together with the others of its batch in one transaction. */
+export type PhotoOutcome =
+  | { kind: 'indexed'; facts: PhotoFacts; details: PhotoDetails; vectors: Float32Array }
+  | { kind: 'failed'; facts: PhotoFacts; reason: string }
+  /** Same content under a new path (renamed or moved): keeps its vectors and everything else. */
+  | { kind: 'moved'; photoId: number; facts: PhotoFacts }
+
+/**
+ * Every read and write of the library database. Services hold the logic; this class holds the
+ * SQL, so each statement is prepared once and every multi-row change is one transaction.
+ */
+export class LibraryStore {
+  constructor(readonly db: LibraryDatabase) {}
+
+  addFolder(path: string): FolderRow {
+    this.db.prepare('INSERT INTO folders (path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING').run(path, new Date().toISOString())
+    return this.folder(path)!
+  }
+
+  folder(path: string): FolderRow | undefined {
+    return this.db.prepare('SELECT id, path, offline_since AS offlineSince FROM folders WHERE path = ?').get(path) as FolderRow | undefined
+  }
+
+  folders(): FolderRow[] {
+    return this.db.prepare('SELECT id, path, offline_since AS offlineSince FROM folders ORDER BY path').all() as FolderRow[]
+  }
+
+  folderInfos(): FolderInfo[] {
+    return this.db
+      .prepare(
+        `SELECT f.path, f.offline_since AS offlineSince, f.last_scan_at AS lastScanAt, COUNT(p.id) AS photos
+         FROM folders f LEFT JOIN photos p ON p.folder_id = f.id GROUP BY f.id ORDER BY f.path`
+      )
+      .all() as FolderInfo[]
+  }
+
+  /** Removes a folder from the library, with its photos and their vectors (not the files). */
+  removeFolder(id: number): void {
+    this.db.prepare('DELETE FROM folders WHERE id = ?').run(id)
+  }
+
+  /** Marks a folder and its photos offline (or back online), keeping everything else. */
+  setFolderOffline(id: number, offline: boolean): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE folders SET offline_since = ? WHERE id = ?').run(offline ? new Date().toISOString() : null, id)
+      this.db.prepare('UPDATE photos SET offline = ? WHERE folder_id = ?').run(offline ? 1 : 0, id)
+    })()
+  }
+
+  markScanned(id: number): void {
+    this.db.prepare('UPDATE folders SET last_scan_at = ? WHERE id = ?').run(new Date().toISOString(), id)
+  }
+
+  /** Every photo of a folder, keyed by path, with whether it has vectors from `modelId`. */
+  knownPhotos(folderId: number, modelId: number): Map<string, KnownPhoto> {
+    const rows = this.db
+      .prepare(
+        `SELECT p.id, p.path, p.size, p.mtime_ms AS mtimeMs, p.fingerprint, p.status,
+                EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = p.id AND v.model_id = ?) AS hasVectors
+         FROM photos p WHERE p.folder_id = ?`
+      )
+      .all(modelId, folderId) as Array<Omit<KnownPhoto, 'hasVectors'> & { hasVectors: number }>
+    return new Map(rows.map((r) => [r.path, { ...r, hasVectors: Boolean(r.hasVectors) }]))
+  }
+
+  photoByPath(path: string): (KnownPhoto & { folderId: number }) | undefined {
+    const row = this.db
+      .prepare('SELECT id, path, size, mtime_ms AS mtimeMs, fingerprint, status, folder_id AS folderId FROM photos WHERE path = ?')
+      .get(path) as (KnownPhoto & { folderId: number }) | undefined
+    return row && { ...row, hasVectors: false }
+  }
+
+  photosWithFingerprint(fingerprint: string, size: number): Array<{ id: number; path: string }> {
+    return this.db.prepare('SELECT id, path FROM photos WHERE fingerprint = ? AND size = ?').all(fingerprint, size) as Array<{ id: number; path: string }>
+  }
+
+  /** The model's row, created on first use; a replaced pack (new weights) gets a new row. */
+  modelId(manifest: PackManifest): number {
+    this.db
+      .prepare('INSERT INTO models (name, model_sha256, dim, rows) VALUES (?, ?, ?, ?) ON CONFLICT(name, model_sha256) DO NOTHING')
+      .run(manifest.name, manifest.modelSha256, manifest.dim, manifest.rows)
+    return (this.db.prepare('SELECT id FROM models WHERE name = ? AND model_sha256 = ?').get(manifest.name, manifest.modelSha256) as { id: number }).id
+  }
+
+  /** Writes a batch of outcomes atomically: after a crash, a photo is either fully recorded or not at all. */
+  writeOutcomes(outcomes: readonly PhotoOutcome[], modelId: number): void {
+    const now = new Date().toISOString()
+    const upsert = this.db.prepare(
+      `INSERT INTO photos (folder_id, path, size, mtime_ms, fingerprint, format, width, height, orientation, taken_at, camera, status, reason, offline, indexed_at)
+       VALUES (@folderId, @path, @size, @mtimeMs, @fingerprint, @format, @width, @height, @orientation, @takenAt, @camera, @status, @reason, 0, @now)
+       ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
+         fingerprint = excluded.fingerprint, format = excluded.format, width = excluded.width, height = excluded.height,
+         orientation = excluded.orientation, taken_at = excluded.taken_at, camera = excluded.camera, status = excluded.status,
+         reason = excluded.reason, offline = 0, indexed_at = excluded.indexed_at
+       RETURNING id`
+    )
+    const clearVectors = this.db.prepare('DELETE FROM principal_vectors WHERE photo_id = ?')
+    const putVectors = this.db.prepare('INSERT OR REPLACE INTO principal_vectors (photo_id, model_id, vectors) VALUES (?, ?, ?)')
+    const move = this.db.prepare(
+      'UPDATE photos SET path = @path, folder_id = @folderId, size = @size, mtime_ms = @mtimeMs, offline = 0, indexed_at = @now WHERE id = @id'
+    )
+    const noDetails = { format: null, width: null, height: null, orientation: null, takenAt: null, camera: null }
+    this.db.transaction(() => {
+      for (const o of outcomes) {
+        if (o.kind === 'moved') {
+          // A photo replaced by another's content is gone; the moved one takes its path.
+          this.db.prepare('DELETE FROM photos WHERE path = ? AND id != ?').run(o.facts.path, o.photoId)
+          move.run({ ...o.facts, id: o.photoId, now })
+          continue
+        }
+        const details = o.kind === 'indexed' ? o.details : noDetails
+        const { id } = upsert.get({
+          ...o.facts,
+          ...details,
+          status: o.kind === 'indexed' ? 'ok' : 'error',
+          reason: o.kind === 'failed' ? o.reason : null,
+          now
+        }) as { id: number }
+        // Vectors of other models describe the old content of a changed file.
+        clearVectors.run(id)
+        if (o.kind === 'indexed') putVectors.run(id, modelId, encodePrincipalVectors(o.vectors))
+      }
+    })()
+  }
+
+  deletePhotos(ids: readonly number[]): void {
+    const del = this.db.prepare('DELETE FROM photos WHERE id = ?')
+    this.db.transaction(() => ids.forEach((id) => del.run(id)))()
+  }
+
+  status(modelId: number | null): LibraryStatus {
+    const count = (sql: string, ...args: unknown[]) => (this.db.prepare(sql).get(...args) as { n: number }).n
+    return {
+      photos: count('SELECT COUNT(*) AS n FROM photos'),
+      indexed: modelId === null ? 0 : count('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?', modelId),
+      offline: count('SELECT COUNT(*) AS n FROM photos WHERE offline = 1'),
+      errors: this.db.prepare("SELECT path, reason FROM photos WHERE status = 'error' ORDER BY path").all() as Array<{ path: string; reason: string }>,
+      folders: this.folderInfos()
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The library's schema, one numbered step at a time. A step is never edited once released: a
+ * change is a new step, applied in a transaction at start-up (see openLibraryDatabase).
+ */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'folders, photos, models and principal vectors',
+    sql: `
+      CREATE TABLE folders (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        added_at TEXT NOT NULL,
+        -- set while the folder (an unmounted drive, a renamed folder) cannot be found
+        offline_since TEXT,
+        last_scan_at TEXT
+      );
+      CREATE TABLE photos (
+        id INTEGER PRIMARY KEY,
+        folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        path TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        format TEXT,
+        width INTEGER,
+        height INTEGER,
+        orientation INTEGER,
+        taken_at TEXT,
+        camera TEXT,
+        -- 'ok' or 'error' as last read; 'offline' is shown while the folder is offline, so a
+        -- photo that comes back keeps what it was without being read again
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+        reason TEXT,
+        offline INTEGER NOT NULL DEFAULT 0,
+        indexed_at TEXT NOT NULL
+      );
+      CREATE INDEX photos_folder ON photos(folder_id);
+      CREATE INDEX photos_fingerprint ON photos(fingerprint);
+      CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        rows INTEGER NOT NULL,
+        UNIQUE (name, model_sha256)
+      );
+      -- encodePrincipalVectors: a float32 scale, then D*K float16 values in the model's dk layout
+      CREATE TABLE principal_vectors (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        vectors BLOB NOT NULL,
+        PRIMARY KEY (photo_id, model_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX principal_vectors_model ON principal_vectors(model_id);
+    `
+  }
+]
