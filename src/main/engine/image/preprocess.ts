@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
-import sharp from 'sharp'
+import sharp, { type Metadata, type Sharp } from 'sharp'
 import { SdlError } from '../errors'
 import { resizeBicubicRgb } from './pillowBicubic'
 
 /**
  * Photo -> SDL network input, matching the official `infer.py`:
  * `Image.open(path).convert('RGB').resize((224, 224))` then `pixels / 255` as float32 CHW, no
- * mean/std. sharp decodes; the final resize is a bit-exact port of Pillow's bicubic
- * (./pillowBicubic.ts), since no sharp kernel comes close (bench/preprocess-vs-pillow.ts).
+ * mean/std. sharp decodes (heic-decode for HEIC, see processPhoto); the final resize is a
+ * bit-exact port of Pillow's bicubic (./pillowBicubic.ts), since no sharp kernel comes close
+ * (bench/preprocess-vs-pillow.ts).
  */
 
 export const MODEL_INPUT_SIZE = 224
@@ -44,13 +46,14 @@ export type ImageDecodeReason =
   | 'corrupt'
   | 'too-large'
 
-/** A photo that cannot be turned into model input; `message` names it and says why. */
+/** A photo that cannot be read or decoded; `message` names it and says why. */
 export class ImageDecodeError extends SdlError {
   constructor(
-    /** The path, or a description of in-memory input. */
+    /** The quoted path, or a description of in-memory input (see describeSource). */
     readonly source: string,
     readonly reason: ImageDecodeReason,
-    why: string,
+    /** Why, in plain words, without the file name: for lists that already name the file. */
+    readonly why: string,
     hint?: string
   ) {
     super(`Cannot read image ${source}: ${why}`, hint)
@@ -64,9 +67,8 @@ export class ImageDecodeError extends SdlError {
  */
 export async function decodeToRgb224(input: string | Buffer, size = MODEL_INPUT_SIZE): Promise<Buffer> {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`image size must be a positive integer, got ${size}`)
-  const source = typeof input === 'string' ? `"${input}"` : `(${input.length} bytes in memory)`
+  const source = describeSource(input)
   const bytes = typeof input === 'string' ? await readImageFile(input, source) : input
-  if (bytes.length === 0) throw new ImageDecodeError(source, 'empty', 'the file is empty (0 bytes)')
 
   const { data, info } = await decodeShrunk(bytes, size, source)
   const rgb = resizeBicubicRgb(data, info.width, info.height, size, size)
@@ -97,6 +99,11 @@ export function toNchwBatch(images: Float32Array[]): Float32Array {
   return batch
 }
 
+/** How errors name a photo: its quoted path, or its size when it is only in memory. */
+export function describeSource(input: string | Buffer): string {
+  return typeof input === 'string' ? `"${input}"` : `(${input.length} bytes in memory)`
+}
+
 async function readImageFile(path: string, source: string): Promise<Buffer> {
   try {
     return await readFile(path)
@@ -107,6 +114,9 @@ async function readImageFile(path: string, source: string): Promise<Buffer> {
       throw new ImageDecodeError(source, 'permission-denied', 'permission denied', 'Check that this user may read the file.')
     }
     if (code === 'EISDIR') throw new ImageDecodeError(source, 'not-a-file', 'it is a folder, not a file')
+    if (code === 'ELOOP') {
+      throw new ImageDecodeError(source, 'unreadable', 'it is a symbolic link loop (the link leads back to itself, directly or through other links)', 'Delete the link or point it at a photo.')
+    }
     throw new ImageDecodeError(source, 'unreadable', `the file could not be read (${(err as Error).message})`)
   }
 }
@@ -115,22 +125,13 @@ async function readImageFile(path: string, source: string): Promise<Buffer> {
  * Decoded, upright, 8-bit sRGB without alpha, and shrunk only along axes longer than
  * REDUCING_GAP x `size`.
  */
-async function decodeShrunk(bytes: Buffer, size: number, source: string) {
-  try {
-    return await sharp(bytes, {
-      // Reject files cut short (interrupted copies, partial downloads): with 'none', libjpeg fills
-      // the missing rows with grey and the photo gets confident, wrong tags. Unlike sharp's
-      // default 'warning', damage libjpeg recovers from (a garbled stretch of data, stray bytes
-      // between markers) still decodes, as it does in Pillow.
-      failOn: 'truncated',
-      limitInputPixels: MAX_INPUT_PIXELS,
-      autoOrient: true,
-      // Pillow ignores embedded ICC profiles, so the network was trained and is demonstrated on
-      // the stored numbers; converting e.g. Adobe RGB photos to sRGB shifts them by ~3.5 levels
-      // (mean) from what the official pipeline feeds the model. CMYK still converts (with
-      // libvips' built-in CMYK profile).
-      ignoreIcc: true
-    })
+function decodeShrunk(bytes: Buffer, size: number, source: string) {
+  // Pillow ignores embedded ICC profiles, so the network was trained and is demonstrated on the
+  // stored numbers; converting e.g. Adobe RGB photos to sRGB shifts them by ~3.5 levels (mean)
+  // from what the official pipeline feeds the model. CMYK still converts (with libvips'
+  // built-in CMYK profile).
+  return processPhoto(bytes, source, { ignoreIcc: true }, (image) =>
+    image
       // Pillow's convert('RGB') just drops alpha, exposing whatever colour the transparent pixels
       // happen to store (often black). White is how viewers and pages show such images (logos,
       // product shots, scanned documents), so the model sees what the user sees.
@@ -149,18 +150,186 @@ async function decodeShrunk(bytes: Buffer, size: number, source: string) {
       })
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true })
+  )
+}
+
+/**
+ * Runs `pipeline` on the photo opened upright by sharp, or, for HEIC (whose HEVC codec sharp's
+ * prebuilt libvips lacks), on its pixels decoded by heic-decode, so both share every later step.
+ * The first frame of an animation or page of a multi-page file is the photo. Failures become
+ * ImageDecodeError; `pipeline` should only compute (write files after it returns), so that
+ * every error it raises is about the photo.
+ */
+export async function processPhoto<T>(
+  bytes: Buffer,
+  source: string,
+  opts: { ignoreIcc: boolean },
+  pipeline: (image: Sharp) => Promise<T>
+): Promise<T> {
+  rejectEmpty(bytes, source)
+  try {
+    if (isHevcHeif(bytes)) return await pipeline(await decodeHeic(bytes, source))
+    try {
+      return await pipeline(openWithSharp(bytes, opts.ignoreIcc))
+    } catch (err) {
+      // A HEIF whose brands don't say HEVC (plain 'mif1') but whose image is HEVC-coded.
+      if (!lacksHevcDecoder(err as Error)) throw err
+      return await pipeline(await decodeHeic(bytes, source))
+    }
+  } catch (err) {
+    if (err instanceof ImageDecodeError) throw err
+    throw await explainSharpError(err as Error, bytes, source)
+  }
+}
+
+function openWithSharp(bytes: Buffer, ignoreIcc: boolean): Sharp {
+  return sharp(bytes, {
+    // Reject files cut short (interrupted copies, partial downloads): with 'none', libjpeg fills
+    // the missing rows with grey and the photo gets confident, wrong tags. Unlike sharp's
+    // default 'warning', damage libjpeg recovers from (a garbled stretch of data, stray bytes
+    // between markers) still decodes, as it does in Pillow.
+    failOn: 'truncated',
+    limitInputPixels: MAX_INPUT_PIXELS,
+    autoOrient: true,
+    ignoreIcc
+  })
+}
+
+/**
+ * The photo's header as sharp reads it, without decoding pixels (HEIC included: libvips parses
+ * HEIF containers even without an HEVC decoder). Errors as processPhoto would give, including
+ * 'too-large' for a photo it would refuse to decode.
+ */
+export async function readHeader(bytes: Buffer, source: string): Promise<Metadata> {
+  rejectEmpty(bytes, source)
+  let header: Metadata
+  try {
+    header = await sharp(bytes).metadata()
   } catch (err) {
     throw await explainSharpError(err as Error, bytes, source)
   }
+  if (header.width * header.height > MAX_INPUT_PIXELS) throw tooLargeError(source, header.width, header.height)
+  return header
+}
+
+function rejectEmpty(bytes: Buffer, source: string): void {
+  if (bytes.length === 0) throw new ImageDecodeError(source, 'empty', 'the file is empty (0 bytes)')
+}
+
+/** ISO-BMFF brands of HEIF files whose images are HEVC-coded (ISO/IEC 23008-12 and -2). */
+const HEVC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs'])
+
+/** Whether the file opens with an ISO-BMFF `ftyp` box naming an HEVC brand, major or compatible. */
+function isHevcHeif(bytes: Buffer): boolean {
+  return ftypBrands(bytes).some((brand) => HEVC_BRANDS.has(brand))
+}
+
+/** The major brand then the compatible brands of the leading `ftyp` box; none if there is no such box. */
+function ftypBrands(bytes: Buffer): string[] {
+  if (bytes.length < 16 || bytes.toString('latin1', 4, 8) !== 'ftyp') return []
+  const end = Math.min(bytes.readUInt32BE(0), bytes.length)
+  // Major brand at 8, minor version at 12, then compatible brands to the end of the box.
+  const brands = [bytes.toString('latin1', 8, 12)]
+  for (let at = 16; at + 4 <= end; at += 4) brands.push(bytes.toString('latin1', at, at + 4))
+  return brands
+}
+
+/** sharp's prebuilt libvips has libheif but no HEVC decoder plugin (only AV1, for AVIF). */
+function lacksHevcDecoder(err: Error): boolean {
+  return /^heif: .*\bHEVC\b/m.test(err.message)
+}
+
+/** heic-decode's major brands; it refuses any other before libheif sees the file. */
+const HEIC_DECODE_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'mif1', 'msf1'])
+
+/**
+ * The bytes under a major brand heic-decode accepts. libheif itself goes by the compatible
+ * brands, so relabelling a rarer major brand ('heim', 'miaf', ...) as 'mif1' changes nothing else.
+ */
+function bytesAsHevcHeif(bytes: Buffer): Buffer {
+  if (HEIC_DECODE_BRANDS.has(ftypBrands(bytes)[0] ?? '')) return bytes
+  const relabelled = Buffer.from(bytes)
+  relabelled.write('mif1', 8, 'latin1')
+  return relabelled
+}
+
+/** The part of heic-decode's API used here (it ships no types). */
+interface HeicDecode {
+  all(input: { buffer: Uint8Array }): Promise<HeicImage[] & { dispose(): void }>
+}
+interface HeicImage {
+  width: number
+  height: number
+  decode(): Promise<{ width: number; height: number; data: Uint8ClampedArray }>
+}
+
+// heic-decode is ~5 MB of JavaScript wrapping libheif compiled to WebAssembly: required on the
+// first HEIC, not at start-up. createRequire, as it is CommonJS without type declarations.
+const require = createRequire(import.meta.url)
+
+/**
+ * The first top-level image of a HEIC file (the photo; thumbnails, depth maps and grid tiles
+ * are not top-level), upright (libheif applies the irot/imir transforms) as RGBA, ready for the
+ * shared pipeline. ICC profiles are lost.
+ */
+async function decodeHeic(bytes: Buffer, source: string): Promise<Sharp> {
+  const { all } = require('heic-decode') as HeicDecode
+  const { width, height, data } = await oneHeicAtATime(async (libheifMessages) => {
+    let images: Awaited<ReturnType<HeicDecode['all']>> | undefined
+    try {
+      images = await all({ buffer: bytesAsHevcHeif(bytes) })
+      const [first] = images
+      // Checked before decoding, as libvips does for other formats, to bound memory.
+      if (first.width * first.height > MAX_INPUT_PIXELS) throw tooLargeError(source, first.width, first.height)
+      return await first.decode()
+    } catch (err) {
+      if (err instanceof ImageDecodeError) throw err
+      // heic-decode's own message is vague ('HEIF image not found'); libheif's says what is wrong.
+      throw corruptError(source, libheifMessages.at(-1) ?? (err as Error).message)
+    } finally {
+      images?.dispose()
+    }
+  })
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } })
+}
+
+/** What libheif-js prints with console.log, instead of throwing, when a file fails. */
+const LIBHEIF_JS_FAILURE = /^(Could not create HEIF context|Could not parse HEIF file|Error loading image ids|No images found|Could not get image data for id|Decoding image failed)/
+
+let heicQueue: Promise<unknown> = Promise.resolve()
+
+/**
+ * Runs `decode` once no other HEIC decode is in progress, with libheif-js's failure messages
+ * kept off stdout (the CLI's --json channel) and collected for the error. Queueing costs no
+ * speed, as the WebAssembly decode is synchronous on this thread anyway, and holds one photo
+ * at a time in WebAssembly memory, which grows to fit the largest and never shrinks.
+ */
+function oneHeicAtATime<T>(decode: (libheifMessages: string[]) => Promise<T>): Promise<T> {
+  const run = heicQueue.then(async () => {
+    const messages: string[] = []
+    const log = console.log
+    console.log = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && LIBHEIF_JS_FAILURE.test(args[0])) {
+        messages.push(args.filter((arg) => typeof arg === 'string').join(': ').trim())
+      } else {
+        log(...args)
+      }
+    }
+    try {
+      return await decode(messages)
+    } finally {
+      console.log = log
+    }
+  })
+  heicQueue = run.catch(() => undefined)
+  return run
 }
 
 async function explainSharpError(err: Error, bytes: Buffer, source: string): Promise<ImageDecodeError> {
   const message = err.message
   if (/exceeds pixel limit/i.test(message)) {
-    const limit = `${Math.round(MAX_INPUT_PIXELS / 1e6)} megapixels`
     const { width, height } = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => ({ width: 0, height: 0 }))
-    const dims = width && height ? `${width} x ${height} pixels, ` : ''
-    return new ImageDecodeError(source, 'too-large', `the image is too large (${dims}over the ${limit} limit)`)
+    return tooLargeError(source, width, height)
   }
   if (/unsupported|channel limit/i.test(message)) {
     return new ImageDecodeError(
@@ -170,19 +339,34 @@ async function explainSharpError(err: Error, bytes: Buffer, source: string): Pro
       `Readable formats: ${readableFormats()}.`
     )
   }
+  return corruptError(source, libvipsDetail(message))
+}
+
+/** `width` and `height` are 0 where unknown. */
+function tooLargeError(source: string, width: number, height: number): ImageDecodeError {
+  const limit = `${Math.round(MAX_INPUT_PIXELS / 1e6)} megapixels`
+  const dims = width && height ? `${width} x ${height} pixels, ` : ''
+  return new ImageDecodeError(source, 'too-large', `the image is too large (${dims}over the ${limit} limit)`)
+}
+
+function corruptError(source: string, detail: string): ImageDecodeError {
   return new ImageDecodeError(
     source,
     'corrupt',
-    `the image is truncated or corrupt (${libvipsDetail(message)})`,
+    `the image is truncated or corrupt (${detail})`,
     'The file may be an incomplete copy or download; copy it again from the original.'
   )
 }
 
-/** sharp's message without libvips' repeated lines. */
+/**
+ * sharp's message without libvips' repeated lines, nor the 'bad seek' lines it logs while libheif
+ * probes past the end of a cut-off file, nor colons left dangling.
+ */
 function libvipsDetail(message: string): string {
   const lines = message
+    .replace(/source: bad seek to \d+/g, '')
     .split('\n')
-    .map((line) => line.trim())
+    .map((line) => line.trim().replace(/:$/, ''))
     .filter(Boolean)
   return [...new Set(lines)].join('; ')
 }

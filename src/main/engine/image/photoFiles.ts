@@ -1,0 +1,50 @@
+/**
+ * Which directory entries a library scan looks at. Names only: no file is opened, so scanning a
+ * folder of thousands costs one directory listing.
+ */
+
+/** File-name extensions of the photos the tagger reads (see preprocess.ts), lower case. */
+export const PHOTO_EXTENSIONS: readonly string[] = ['jpg', 'jpeg', 'jpe', 'png', 'webp', 'avif', 'tif', 'tiff', 'gif', 'heic', 'heif']
+
+const PHOTO_EXTENSION_SET = new Set(PHOTO_EXTENSIONS)
+
+/**
+ * Files and folders that operating systems, NAS boxes and recycle bins put among photos, lower
+ * case (Windows and macOS file names are case-insensitive). Names with a leading dot (.DS_Store,
+ * .Trashes, .Spotlight-V100, macOS '._' resource forks) are caught by the dot rule.
+ */
+const SYSTEM_NAMES = new Set([
+  // Windows
+  'thumbs.db',
+  'ehthumbs.db',
+  'ehthumbs_vista.db',
+  'desktop.ini',
+  '$recycle.bin',
+  'recycler',
+  'system volume information',
+  // Linux file systems
+  'lost+found',
+  // macOS custom folder icons
+  'icon\r',
+  // Synology and QNAP NAS: thumbnail caches, recycle bins and snapshots
+  '@eadir',
+  '#recycle',
+  '#snapshot',
+  '@recycle',
+  '@recently-snapshot'
+])
+
+/** Whether `name` (no folder part) has a photo extension, in any case. */
+export function isPhotoFileName(name: string): boolean {
+  const dot = name.lastIndexOf('.')
+  return dot > 0 && PHOTO_EXTENSION_SET.has(name.slice(dot + 1).toLowerCase())
+}
+
+/**
+ * Whether a scan skips this file or folder (and all beneath it): hidden entries, system files
+ * and folders, and XMP sidecars (edit metadata beside a photo, not a photo).
+ */
+export function isIgnoredEntryName(name: string): boolean {
+  const lower = name.toLowerCase()
+  return name.startsWith('.') || SYSTEM_NAMES.has(lower) || lower.endsWith('.xmp')
+}
