@@ -1,5 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
@@ -93,5 +94,27 @@ describe('library indexing', () => {
     expect(() => library.addFolder(join(photos, 'trip'))).toThrow(/already in the library/)
     expect(() => library.addFolder(tmp.dir)).toThrow(/contains/)
     expect(() => library.addFolder(join(tmp.dir, 'nope'))).toThrow(/does not exist/)
+  })
+})
+
+describe('thumbnails', () => {
+  const tmp = tempDir()
+  afterAll(() => tmp.cleanup())
+
+  it('are made once per content and survive a rename', async () => {
+    const engine = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
+    await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
+    const folder = join(tmp.dir, 'p')
+    await writeTestPhoto(join(folder, 'a.jpg'), 1, { width: 800, height: 600 })
+    const library = await engine.library()
+    library.addFolder(folder)
+    await library.index()
+    const thumb = await library.thumbnail(join(folder, 'a.jpg'))
+    expect(await sharp(thumb).metadata()).toMatchObject({ format: 'webp', width: 320, height: 240 })
+    renameSync(join(folder, 'a.jpg'), join(folder, 'b.jpg'))
+    await library.index()
+    expect(await library.thumbnail(join(folder, 'b.jpg'))).toBe(thumb)
+    await expect(library.thumbnail(join(folder, 'a.jpg'))).rejects.toThrow(/not an indexed photo/)
+    await engine.close()
   })
 })

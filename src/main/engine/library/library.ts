@@ -1,8 +1,10 @@
-import { realpathSync, statSync } from 'node:fs'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
+import { writeThumbnail } from '../image/thumbnails'
 import { openLibraryDatabase } from './database'
 import { type ChangeBatch, FolderWatcher } from './folderWatcher'
 import { type IndexOptions, type IndexSummary, Indexer } from './indexer'
@@ -96,6 +98,23 @@ export class Library {
       await watcher.close()
       await this.queue.catch(() => {})
     }
+  }
+
+  /**
+   * The photo's thumbnail file, made on first request and cached under `<data-dir>/thumbnails`
+   * by content fingerprint, so a renamed or moved photo keeps its thumbnail and an edited one
+   * gets a new one.
+   */
+  async thumbnail(photoPath: string): Promise<string> {
+    const photo = this.store.photoByPath(photoPath)
+    if (!photo || photo.status !== 'ok') throw new SdlError(`${photoPath} is not an indexed photo of the library`)
+    const dir = join(this.engine.dataDir, 'thumbnails', photo.fingerprint.slice(0, 2))
+    const file = join(dir, `${photo.fingerprint}.webp`)
+    if (!existsSync(file)) {
+      await mkdir(dir, { recursive: true })
+      await writeThumbnail(await readFile(photoPath), file, { source: photoPath })
+    }
+    return file
   }
 
   close(): void {
