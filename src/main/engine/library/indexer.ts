@@ -69,7 +69,7 @@ export class Indexer {
       for (const file of scan.files) {
         const before = known.get(file.path)
         known.delete(file.path)
-        if (before && before.size === file.size && before.mtimeMs === file.mtimeMs && (before.status === 'error' || before.hasVectors)) {
+        if (isUpToDate(before, file)) {
           summary.unchanged++
         } else {
           queue.push({ ...file, folderId: folder.id })
@@ -94,22 +94,38 @@ export class Indexer {
     return summary
   }
 
-  /** Applies a watcher's batch: new and changed files are indexed, removed ones dropped or matched as moves. */
+  /**
+   * Applies a watcher's batch: new and changed files are indexed unless the store already has
+   * them as they are, removed ones are dropped or matched as moves. Removals inside a folder
+   * that has itself disappeared (an unplugged drive) only mark its photos offline.
+   */
   async applyChanges(batch: ChangeBatch, folders: readonly FolderRow[], opts: IndexOptions = {}): Promise<IndexSummary> {
     const summary = emptySummary()
+    const { modelId } = await this.model()
+    const online = new Map<number, boolean>()
+    const isOnline = async (folder: FolderRow) => {
+      if (!online.has(folder.id)) online.set(folder.id, await this.checkOnline(folder, opts))
+      if (!online.get(folder.id) && !summary.offlineFolders.includes(folder.path)) summary.offlineFolders.push(folder.path)
+      return online.get(folder.id)!
+    }
     const queue: Candidate[] = []
     for (const path of [...batch.added, ...batch.changed]) {
       const folder = owningFolder(folders, path)
-      if (!folder) continue
-      try {
-        const s = await stat(path)
-        queue.push({ path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), folderId: folder.id })
-      } catch {
-        // Gone again before we got to it: the next batch reports the removal.
-      }
+      if (!folder || !(await isOnline(folder))) continue
+      const s = await stat(path).catch(() => null)
+      // Gone again before we got to it: a later batch reports the removal.
+      if (!s) continue
+      const candidate = { path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), folderId: folder.id }
+      if (isUpToDate(this.store.photoByPath(path, modelId), candidate)) summary.unchanged++
+      else queue.push(candidate)
     }
-    const missing = batch.removed.map((path) => this.store.photoByPath(path)).filter((p): p is NonNullable<typeof p> => Boolean(p))
-    summary.seen = queue.length
+    const missing: KnownPhoto[] = []
+    for (const path of batch.removed) {
+      const known = this.store.photoByPath(path, modelId)
+      const folder = folders.find((f) => f.id === known?.folderId)
+      if (known && folder && (await isOnline(folder))) missing.push(known)
+    }
+    summary.seen = queue.length + summary.unchanged
     await this.process(queue, missing, summary, opts)
     if (!summary.cancelled) {
       this.store.deletePhotos(missing.map((m) => m.id))
@@ -203,6 +219,14 @@ async function preparePhoto(c: Candidate, claimMove: (facts: PhotoFacts) => Know
 /** SHA-256 of the content; WebCrypto hashes on libuv's thread pool, off the main thread. */
 async function fingerprint(bytes: Buffer): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')
+}
+
+/**
+ * Whether the store already holds this file as it is on disk: same size and modification time,
+ * and either embedded by the active model or known to be unreadable (retried only once it changes).
+ */
+function isUpToDate(known: KnownPhoto | undefined, file: ScannedFile): boolean {
+  return Boolean(known && known.size === file.size && known.mtimeMs === file.mtimeMs && (known.status === 'error' || known.hasVectors))
 }
 
 function reasonOf(err: unknown): string {

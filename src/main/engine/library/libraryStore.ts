@@ -102,11 +102,16 @@ export class LibraryStore {
     return new Map(rows.map((r) => [r.path, { ...r, hasVectors: Boolean(r.hasVectors) }]))
   }
 
-  photoByPath(path: string): (KnownPhoto & { folderId: number }) | undefined {
+  /** One photo by path; `hasVectors` says whether `modelId` has embedded it. */
+  photoByPath(path: string, modelId = -1): (KnownPhoto & { folderId: number }) | undefined {
     const row = this.db
-      .prepare('SELECT id, path, size, mtime_ms AS mtimeMs, fingerprint, status, folder_id AS folderId FROM photos WHERE path = ?')
-      .get(path) as (KnownPhoto & { folderId: number }) | undefined
-    return row && { ...row, hasVectors: false }
+      .prepare(
+        `SELECT id, path, size, mtime_ms AS mtimeMs, fingerprint, status, folder_id AS folderId,
+                EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = photos.id AND v.model_id = ?) AS hasVectors
+         FROM photos WHERE path = ?`
+      )
+      .get(modelId, path) as (Omit<KnownPhoto, 'hasVectors'> & { folderId: number; hasVectors: number }) | undefined
+    return row && { ...row, hasVectors: Boolean(row.hasVectors) }
   }
 
   photosWithFingerprint(fingerprint: string, size: number): Array<{ id: number; path: string }> {
