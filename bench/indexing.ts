@@ -44,7 +44,7 @@ const { values } = parseArgs({
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SCRIPT = fileURLToPath(import.meta.url)
 const CONSE_ONNX = fileURLToPath(new URL('../../shared/models/conse-mobilenetv2-glove100/conse-mobilenetv2-glove100.onnx', import.meta.url))
-/** The indexer's default batch size; preparedBatches keeps one more batch in flight. */
+/** The indexer's default batch size; preparedBatches decodes up to two batches ahead. */
 const INDEXER_BATCH = 16
 const CORES = availableParallelism()
 
@@ -86,8 +86,8 @@ async function main(): Promise<void> {
 
     let started = performance.now()
     let decoded = 0
-    const decodeBatch = (batch: string[]) => Promise.all(batch.map(async (file) => decodeToModelInput(await readFile(file))))
-    for await (const batch of preparedBatches(big, INDEXER_BATCH, decodeBatch)) decoded += batch.length
+    const decodeFile = async (file: string) => decodeToModelInput(await readFile(file))
+    for await (const batch of preparedBatches(big, INDEXER_BATCH, decodeFile)) decoded += batch.length
     const ceilingSeconds = since(started)
     const ceiling = decoded / ceilingSeconds
     console.log(`decode+resize ceiling: ${ceilingSeconds.toFixed(2)} s, ${rate(decoded, ceilingSeconds)}`)

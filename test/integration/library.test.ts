@@ -118,3 +118,31 @@ describe('thumbnails', () => {
     await engine.close()
   })
 })
+
+describe('cancelling an index run', () => {
+  const tmp = tempDir()
+  afterAll(() => tmp.cleanup())
+
+  it('stops after the batch in flight and the next run finishes the rest', async () => {
+    const engine = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
+    await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
+    const folder = join(tmp.dir, 'p')
+    for (let i = 0; i < 12; i++) await writeTestPhoto(join(folder, `${i}.jpg`), i)
+    const library = await engine.library()
+    library.addFolder(folder)
+    const controller = new AbortController()
+    const stopped = await library.index(undefined, {
+      batchSize: 2,
+      signal: controller.signal,
+      onProgress: (p) => p.done >= 2 && controller.abort()
+    })
+    expect(stopped.cancelled).toBe(true)
+    expect(stopped.indexed).toBeGreaterThanOrEqual(2)
+    expect(stopped.indexed).toBeLessThan(12)
+    // Nothing was dropped as "deleted" by the unfinished run.
+    expect((await library.status()).photos).toBe(stopped.indexed)
+    const rest = await library.index()
+    expect(rest).toMatchObject({ indexed: 12 - stopped.indexed, unchanged: stopped.indexed, cancelled: false })
+    await engine.close()
+  })
+})

@@ -14,7 +14,7 @@ export interface EmbedOptions {
  * error result while the others carry on.
  */
 export async function* embedPhotos(paths: readonly string[], session: ModelSession, opts: EmbedOptions = {}): AsyncGenerator<EmbedResult> {
-  for await (const decoded of preparedBatches(paths, opts.batchSize ?? 16, decodeBatch, opts.signal)) {
+  for await (const decoded of preparedBatches(paths, opts.batchSize ?? 16, decodePhoto, opts.signal)) {
     const good = decoded.filter((d): d is DecodedPhoto => 'pixels' in d)
     const outputs = await runBatch(session, good.map((d) => d.pixels))
     let next = 0
@@ -35,13 +35,9 @@ interface DecodedPhoto {
   pixels: Float32Array
 }
 
-function decodeBatch(paths: string[]): Promise<Array<DecodedPhoto | { path: string; error: string }>> {
-  return Promise.all(
-    paths.map((path) =>
-      decodeToModelInput(path).then(
-        (pixels) => ({ path, pixels }),
-        (err: unknown) => ({ path, error: err instanceof Error ? err.message : String(err) })
-      )
-    )
+function decodePhoto(path: string): Promise<DecodedPhoto | { path: string; error: string }> {
+  return decodeToModelInput(path).then(
+    (pixels) => ({ path, pixels }),
+    (err: unknown) => ({ path, error: err instanceof Error ? err.message : String(err) })
   )
 }

@@ -176,7 +176,7 @@ export class Indexer {
     let done = 0
     report(0, queue.length)
     try {
-      for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (batch) => Promise.all(batch.map((c) => preparePhoto(c, claimMove))), opts.signal)) {
+      for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (c) => preparePhoto(c, claimMove), opts.signal)) {
         const decoded = prepared.filter((p): p is Extract<Prepared, { kind: 'decoded' }> => p.kind === 'decoded')
         const vectors = await runBatch(session, decoded.map((d) => d.pixels))
         const outcomes: PhotoOutcome[] = []
