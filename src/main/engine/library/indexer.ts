@@ -3,13 +3,13 @@ import { readFile, stat } from 'node:fs/promises'
 import { sep } from 'node:path'
 import { progressReporter, type Progress } from '../download/progress'
 import { type Engine } from '../engine'
-import { readPhotoMetadata } from '../image/photoMetadata'
+import { type PhotoMetadata, readPhotoMetadata } from '../image/photoMetadata'
 import { decodeToModelInput } from '../image/preprocess'
 import { runBatch } from '../inference/embedPhotos'
 import { preparedBatches } from '../inference/preparedBatches'
 import type { ChangeBatch } from './folderWatcher'
 import { describeFsError, scanFolder, type ScannedFile } from './folderScanner'
-import type { FolderRow, KnownPhoto, LibraryStore, PhotoDetails, PhotoFacts, PhotoOutcome } from './libraryStore'
+import type { FolderRow, KnownPhoto, LibraryStore, PhotoFacts, PhotoOutcome } from './libraryStore'
 
 export interface IndexOptions {
   signal?: AbortSignal
@@ -33,7 +33,7 @@ export interface IndexSummary {
 type Candidate = ScannedFile & { folderId: number }
 
 type Prepared =
-  | { kind: 'decoded'; facts: PhotoFacts; details: PhotoDetails; pixels: Float32Array }
+  | { kind: 'decoded'; facts: PhotoFacts; details: PhotoMetadata; pixels: Float32Array }
   | Exclude<PhotoOutcome, { kind: 'indexed' }>
   | { kind: 'vanished' }
 

@@ -1,4 +1,5 @@
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
+import type { PhotoMetadata } from '../image/photoMetadata'
 import type { PackManifest } from '../models/packManifest'
 import type { LibraryDatabase } from './database'
 import { encodePrincipalVectors } from './float16'
@@ -28,18 +29,9 @@ export interface PhotoFacts {
   fingerprint: string
 }
 
-export interface PhotoDetails {
-  format: string
-  width: number
-  height: number
-  orientation: number | null
-  takenAt: string | null
-  camera: string | null
-}
-
 /** One indexer outcome, written together with the others of its batch in one transaction. */
 export type PhotoOutcome =
-  | { kind: 'indexed'; facts: PhotoFacts; details: PhotoDetails; vectors: Float32Array }
+  | { kind: 'indexed'; facts: PhotoFacts; details: PhotoMetadata; vectors: Float32Array }
   | { kind: 'failed'; facts: PhotoFacts; reason: string }
   /** Same content under a new path (renamed or moved): keeps its vectors and everything else. */
   | { kind: 'moved'; photoId: number; facts: PhotoFacts }
