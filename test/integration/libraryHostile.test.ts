@@ -115,6 +115,11 @@ describe('indexing a hostile corpus', () => {
     expect(reasons['no-permission.jpg']).toMatch(/permission denied/)
     expect(reasons['loop.jpg']).toMatch(/link/)
     for (const reason of Object.values(reasons)) expect(reason).not.toMatch(/^Error|vips_|\bat \//)
+
+    // A second run finds nothing new: bad files are not retried (nor forgotten) until they change.
+    const again = cli(dataDir, '--json', 'index')
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ indexed: 0, failed: 0, removed: 0, unchanged: valid.length + bad.length })
   })
 
   it('stores what each valid oddity really is', () => {

@@ -76,9 +76,13 @@ export class Indexer {
         }
       }
       summary.seen += scan.files.length + scan.unreadable.length
-      const unreadable = scan.unreadable.map(
-        (u): PhotoOutcome => ({ kind: 'failed', facts: { path: u.path, folderId: folder.id, size: 0, mtimeMs: 0, fingerprint: '' }, reason: u.reason })
-      )
+      const unreadable: PhotoOutcome[] = []
+      for (const u of scan.unreadable) {
+        const before = known.get(u.path)
+        known.delete(u.path)
+        if (before?.status === 'error') summary.unchanged++
+        else unreadable.push({ kind: 'failed', facts: { path: u.path, folderId: folder.id, size: 0, mtimeMs: 0, fingerprint: '' }, reason: u.reason })
+      }
       this.store.writeOutcomes(unreadable, modelId)
       summary.failed += unreadable.length
       missing.push(...known.values())
