@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import sharp, { type Metadata, type Sharp } from 'sharp'
 import { SdlError } from '../errors'
+import { decodeHeicInWorker } from './heicWorker'
 import { resizeBicubicRgb } from './pillowBicubic'
 
 /**
@@ -253,76 +253,21 @@ function bytesAsHevcHeif(bytes: Buffer): Buffer {
   return relabelled
 }
 
-/** The part of heic-decode's API used here (it ships no types). */
-interface HeicDecode {
-  all(input: { buffer: Uint8Array }): Promise<HeicImage[] & { dispose(): void }>
-}
-interface HeicImage {
-  width: number
-  height: number
-  decode(): Promise<{ width: number; height: number; data: Uint8ClampedArray }>
-}
-
-// heic-decode is ~5 MB of JavaScript wrapping libheif compiled to WebAssembly: required on the
-// first HEIC, not at start-up. createRequire, as it is CommonJS without type declarations.
-const require = createRequire(import.meta.url)
-
 /**
  * The first top-level image of a HEIC file (the photo; thumbnails, depth maps and grid tiles
  * are not top-level), upright (libheif applies the irot/imir transforms) as RGBA, ready for the
- * shared pipeline. ICC profiles are lost.
+ * shared pipeline. ICC profiles are lost. Decoded off the main thread (./heicWorker.ts).
  */
 async function decodeHeic(bytes: Buffer, source: string): Promise<Sharp> {
-  const { all } = require('heic-decode') as HeicDecode
-  const { width, height, data } = await oneHeicAtATime(async (libheifMessages) => {
-    let images: Awaited<ReturnType<HeicDecode['all']>> | undefined
-    try {
-      images = await all({ buffer: bytesAsHevcHeif(bytes) })
-      const [first] = images
-      // Checked before decoding, as libvips does for other formats, to bound memory.
-      if (first.width * first.height > MAX_INPUT_PIXELS) throw tooLargeError(source, first.width, first.height)
-      return await first.decode()
-    } catch (err) {
-      if (err instanceof ImageDecodeError) throw err
-      // heic-decode's own message is vague ('HEIF image not found'); libheif's says what is wrong.
-      throw corruptError(source, libheifMessages.at(-1) ?? (err as Error).message)
-    } finally {
-      images?.dispose()
-    }
-  })
+  const result = await decodeHeicInWorker(bytesAsHevcHeif(bytes), MAX_INPUT_PIXELS)
+  if (!result.ok) {
+    // Checked before decoding, as libvips does for other formats, to bound memory.
+    if (result.tooLarge) throw tooLargeError(source, result.tooLarge.width, result.tooLarge.height)
+    // heic-decode's own message is vague ('HEIF image not found'); libheif's says what is wrong.
+    throw corruptError(source, result.message)
+  }
+  const { width, height, data } = result
   return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } })
-}
-
-/** What libheif-js prints with console.log, instead of throwing, when a file fails. */
-const LIBHEIF_JS_FAILURE = /^(Could not create HEIF context|Could not parse HEIF file|Error loading image ids|No images found|Could not get image data for id|Decoding image failed)/
-
-let heicQueue: Promise<unknown> = Promise.resolve()
-
-/**
- * Runs `decode` once no other HEIC decode is in progress, with libheif-js's failure messages
- * kept off stdout (the CLI's --json channel) and collected for the error. Queueing costs no
- * speed, as the WebAssembly decode is synchronous on this thread anyway, and holds one photo
- * at a time in WebAssembly memory, which grows to fit the largest and never shrinks.
- */
-function oneHeicAtATime<T>(decode: (libheifMessages: string[]) => Promise<T>): Promise<T> {
-  const run = heicQueue.then(async () => {
-    const messages: string[] = []
-    const log = console.log
-    console.log = (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && LIBHEIF_JS_FAILURE.test(args[0])) {
-        messages.push(args.filter((arg) => typeof arg === 'string').join(': ').trim())
-      } else {
-        log(...args)
-      }
-    }
-    try {
-      return await decode(messages)
-    } finally {
-      console.log = log
-    }
-  })
-  heicQueue = run.catch(() => undefined)
-  return run
 }
 
 async function explainSharpError(err: Error, bytes: Buffer, source: string): Promise<ImageDecodeError> {
