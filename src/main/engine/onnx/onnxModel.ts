@@ -36,7 +36,7 @@ export interface OnnxInitializer {
 /** A graph input or output; a string dimension is symbolic (e.g. the batch size `N`). */
 export interface OnnxValueInfo {
   name: string
-  elemType: 'float32'
+  elemType: keyof typeof ELEMENT_TYPE
   shape: readonly (number | string)[]
 }
 
@@ -106,6 +106,7 @@ export class OnnxGraphBuilder {
 // TensorProto.DataType values.
 const DATA_TYPE_FLOAT = 1
 const DATA_TYPE_INT64 = 7
+const ELEMENT_TYPE = { float32: DATA_TYPE_FLOAT, int8: 3, int32: 6, int64: DATA_TYPE_INT64 } as const
 
 // AttributeProto.AttributeType values.
 const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, ints: 7 } as const
@@ -173,7 +174,7 @@ function encodeValueInfo(info: OnnxValueInfo): ProtoWriter {
     else dim.string(2, d)
     shape.message(1, dim)
   }
-  const tensorType = new ProtoWriter().varint(1, DATA_TYPE_FLOAT).message(2, shape)
+  const tensorType = new ProtoWriter().varint(1, ELEMENT_TYPE[info.elemType]).message(2, shape)
   const type = new ProtoWriter().message(1, tensorType)
   return new ProtoWriter().string(1, info.name).message(2, type)
 }
