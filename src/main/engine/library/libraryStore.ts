@@ -2,7 +2,7 @@ import type { FolderInfo, LibraryStatus } from '../../../shared/library'
 import type { PhotoMetadata } from '../image/photoMetadata'
 import type { PackManifest } from '../models/packManifest'
 import type { LibraryDatabase } from './database'
-import { encodePrincipalVectors } from './float16'
+import { decodePrincipalVectors, encodePrincipalVectors } from './float16'
 
 export interface FolderRow {
   id: number
@@ -157,6 +157,22 @@ export class LibraryStore {
         if (o.kind === 'indexed') putVectors.run(id, modelId, encodePrincipalVectors(o.vectors))
       }
     })()
+  }
+
+  /** How many photos `modelId` has embedded: the size of its search index. */
+  embeddedCount(modelId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?').get(modelId) as { n: number }).n
+  }
+
+  /** Every photo `modelId` has embedded, with its principal vectors, in photo id order. */
+  *embeddedPhotos(modelId: number): Generator<{ id: number; path: string; offline: boolean; vectors: Float32Array }> {
+    const rows = this.db
+      .prepare(
+        `SELECT p.id, p.path, p.offline, v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id
+         WHERE v.model_id = ? ORDER BY p.id`
+      )
+      .iterate(modelId) as IterableIterator<{ id: number; path: string; offline: number; vectors: Buffer }>
+    for (const row of rows) yield { id: row.id, path: row.path, offline: row.offline === 1, vectors: decodePrincipalVectors(row.vectors) }
   }
 
   deletePhotos(ids: readonly number[]): void {
