@@ -5,6 +5,7 @@ import { CliContext, type CliStreams, type GlobalOptions, describeError } from '
 import { registerLibraryCommands } from './commands/libraryCommands'
 import { registerModelCommands } from './commands/modelCommands'
 import { registerPhotoCommands } from './commands/photoCommands'
+import { registerSearchCommand } from './commands/searchCommand'
 import { registerStatusCommand } from './commands/statusCommand'
 
 /**
@@ -33,6 +34,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerModelCommands(program, ctx)
   registerPhotoCommands(program, ctx)
   registerLibraryCommands(program, ctx)
+  registerSearchCommand(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -5,6 +5,7 @@ import type { EmbedResult } from './inference/embedPhotos'
 import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './inference/executionProviders'
 import type { ModelSession, ProviderAttempt } from './inference/modelSession'
 import type { Library } from './library/library'
+import type { SearchService } from './search/searchService'
 import type { PackManifest } from './models/packManifest'
 import { PackStore } from './models/packStore'
 import { scoreAllTags, topTags } from './tagging/scoreTags'
@@ -30,6 +31,7 @@ export class Engine {
   readonly packs: PackStore
   private sessions = new Map<string, Promise<{ session: ModelSession; manifest: PackManifest }>>()
   private openedLibrary: Promise<Library> | null = null
+  private searchService: Promise<SearchService> | null = null
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.packs = new PackStore(opts.dataDir ?? defaultDataDir())
@@ -88,6 +90,12 @@ export class Engine {
   library(): Promise<Library> {
     this.openedLibrary ??= import('./library/library').then(({ Library }) => new Library(this))
     return this.openedLibrary
+  }
+
+  /** Free-text search over the library; its index is loaded on the first query. */
+  search(): Promise<SearchService> {
+    this.searchService ??= import('./search/searchService').then(({ SearchService }) => new SearchService(this))
+    return this.searchService
   }
 
   async close(): Promise<void> {
