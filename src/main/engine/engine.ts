@@ -50,6 +50,11 @@ export class Engine {
     return { version: ENGINE_VERSION, dataDir: this.dataDir, activeModel: models.find((m) => m.active) ?? null, models, executionProviders }
   }
 
+  /** The manifest of the engine's model (the active pack unless one was named). */
+  manifest(): Promise<PackManifest> {
+    return this.packs.resolve(this.opts.model)
+  }
+
   /** The session for a pack (the engine's model by default), opened once and then shared. */
   async session(model = this.opts.model): Promise<{ session: ModelSession; manifest: PackManifest }> {
     const manifest = await this.packs.resolve(model)

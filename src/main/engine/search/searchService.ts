@@ -97,7 +97,8 @@ export class SearchService {
 
   private async loadIndex(): Promise<LoadedIndex> {
     const library = await this.engine.library()
-    const { manifest } = await this.engine.session()
+    // Only the pack's description: search never runs the image model.
+    const manifest = await this.engine.manifest()
     const modelId = library.store.modelId(manifest)
     const embedded = library.store.embeddedCount(modelId)
     const current = this.index && (await this.index.catch(() => null))
