@@ -29,6 +29,7 @@ import { decodeToModelInput } from '../src/main/engine/image/preprocess'
 import { preparedBatches } from '../src/main/engine/inference/preparedBatches'
 import type { IndexSummary } from '../src/main/engine/library/indexer'
 import { addOnnxModel } from '../src/main/engine/models/packBuilders'
+import { prng as mulberry32 } from '../test/helpers/prng'
 
 const { values } = parseArgs({
   options: {
@@ -321,13 +322,3 @@ function photoPixels(width: number, height: number, seed: number): Buffer {
   return Buffer.from(px.buffer, px.byteOffset, px.byteLength)
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -12,22 +12,12 @@ import {
 } from '../../src/main/engine/onnx/tresnetSdl'
 import { SDL_DIR } from '../helpers/sharedData'
 import { relativeMaxError as relativeError } from '../helpers/sdlFixtures'
+import { prng as random } from '../helpers/prng'
 
 // The fixture checkpoint against the official forward pass is tested end to end, through a
 // model pack, in sdlImport.test.ts; this file tests the builder itself on synthetic weights.
 const SIZE = 224
 const PIXELS = SIZE * SIZE
-
-/** Deterministic uniform [0,1) numbers (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * Random TResNet-M SDL weights scaled so that activations stay in a sane range through all 21

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { evaluateQuery, type TermScores } from '../../src/main/engine/search/evaluateQuery'
 import { formatQuery, parseQuery, type QueryNode } from '../../src/main/engine/search/queryParser'
-
-/** Mulberry32: a small seeded PRNG, so the random cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../helpers/prng'
 
 const WORDS = ['sky', 'dog', 'beach', 'car', 'tree', 'people']
 

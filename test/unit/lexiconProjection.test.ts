@@ -10,17 +10,11 @@ import {
   solveCholesky,
   type Anchors
 } from '../../src/main/engine/lexicon/projection'
+import { prng } from '../helpers/prng'
 
-/** Deterministic pseudo-random numbers (mulberry32), roughly normal by summing uniforms. */
+/** Roughly normal pseudo-random numbers: the sum of four seeded uniforms, centred. */
 function random(seed: number): () => number {
-  let a = seed >>> 0
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const uniform = prng(seed)
   return () => uniform() + uniform() + uniform() + uniform() - 2
 }
 

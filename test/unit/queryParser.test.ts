@@ -9,6 +9,7 @@ import {
   queryTerms,
   type QueryNode
 } from '../../src/main/engine/search/queryParser'
+import { prng } from '../helpers/prng'
 
 /** The tree without positions, as nested arrays: terms are strings, ['and'|'or', ...] and ['not', x]. */
 type Shape = string | Shape[]
@@ -33,18 +34,6 @@ function syntaxError(input: string): QuerySyntaxError {
     return error as QuerySyntaxError
   }
   throw new Error(`parseQuery(${JSON.stringify(input)}) did not throw`)
-}
-
-/** Mulberry32: a small seeded PRNG, so the fuzz cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function expectRoundTrip(node: QueryNode): void {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { WordVectors } from './wordVectors'
+import { isProcessAlive } from '../processAlive'
 
 /**
  * The lexicon's binary word-vector file (`<dataDir>/lexicon/<wordSpace>.bin`), which loads in a
@@ -130,15 +131,6 @@ async function sweepAbandoned(path: string): Promise<void> {
   for (const entry of await readdir(dirname(path))) {
     const pid = entry.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.tmp$/.exec(entry.slice(prefix.length))?.[1] : undefined
     if (pid && !isProcessAlive(Number(pid))) await rm(join(dirname(path), entry), { force: true })
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

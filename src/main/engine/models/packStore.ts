@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { ModelInfo } from '../../../shared/models'
 import { SdlError } from '../errors'
 import { PACK_FORMAT, type PackManifest, type PackVocabulary } from './packManifest'
+import { isProcessAlive } from '../processAlive'
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/i
 
@@ -204,15 +205,6 @@ export class PackStore {
       const pid = /^\.staging-(\d+)-/.exec(entry)?.[1]
       if (pid && !isProcessAlive(Number(pid))) await rm(join(this.modelsDir, entry), { recursive: true, force: true })
     }
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
