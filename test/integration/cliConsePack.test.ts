@@ -95,3 +95,20 @@ describe('CLI with an added ONNX pack (ConSE, D=100)', () => {
     expect(missing.stderr).toMatch(/No model pack named 'nope'.*\n.*hint: Installed packs: conse/)
   })
 })
+
+describe('lexicon import', () => {
+  const tmp = tempDir()
+  afterAll(() => tmp.cleanup())
+
+  it('refuses to import over the built-in GloVe space (the import itself is tested in lexiconImport.test.ts)', async () => {
+    const dataDir = join(tmp.dir, 'data')
+    const cli = (...args: string[]) => runCliCaptured(['--data-dir', dataDir, ...args])
+    // ConSE's word space is GloVe 6B 100-d, which ships with the app.
+    expect((await cli('model', 'add', CONSE_ONNX, '--name', 'conse')).code).toBe(0)
+    const vec = join(tmp.dir, 'words.vec')
+    writeFileSync(vec, '2 3\nsun 1 0 0\nmoon 0 1 0\n')
+    const glove = await cli('lexicon', 'import', vec)
+    expect(glove.code).toBe(1)
+    expect(glove.stderr).toMatch(/glove-6b-100d word space is built in/)
+  })
+})

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/inference/executionProviders'
 import { ENGINE_VERSION } from '../engine/version'
 import { CliContext, type CliStreams, type GlobalOptions, describeError } from './cliContext'
+import { registerLexiconCommands } from './commands/lexiconCommands'
 import { registerLibraryCommands } from './commands/libraryCommands'
 import { registerModelCommands } from './commands/modelCommands'
 import { registerPhotoCommands } from './commands/photoCommands'
@@ -35,6 +36,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerPhotoCommands(program, ctx)
   registerLibraryCommands(program, ctx)
   registerSearchCommand(program, ctx)
+  registerLexiconCommands(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
