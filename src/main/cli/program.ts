@@ -8,6 +8,7 @@ import { registerModelCommands } from './commands/modelCommands'
 import { registerPhotoCommands } from './commands/photoCommands'
 import { registerSearchCommand } from './commands/searchCommand'
 import { registerStatusCommand } from './commands/statusCommand'
+import { registerTagCommands } from './commands/tagCommands'
 
 /**
  * Runs the command line and returns the exit code: 0 only when everything asked for worked,
@@ -37,6 +38,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerLibraryCommands(program, ctx)
   registerSearchCommand(program, ctx)
   registerLexiconCommands(program, ctx)
+  registerTagCommands(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -60,5 +60,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX principal_vectors_model ON principal_vectors(model_id);
     `
+  },
+  {
+    version: 2,
+    name: 'photo tags the user accepted, rejected or added, and a custom vocabulary',
+    sql: `
+      CREATE TABLE photo_tags (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('accepted', 'rejected', 'user')),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (photo_id, tag)
+      ) WITHOUT ROWID;
+      CREATE TABLE custom_vocabulary (
+        tag TEXT PRIMARY KEY,
+        added_at TEXT NOT NULL
+      );
+    `
   }
 ]

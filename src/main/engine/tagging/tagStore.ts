@@ -1,0 +1,68 @@
+import type { LibraryDatabase } from '../library/database'
+
+export type PhotoTagState = 'accepted' | 'rejected' | 'user'
+
+/** The SQL of photo_tags and custom_vocabulary (migration 2), one place for AutoTagger. */
+export class TagStore {
+  constructor(readonly db: LibraryDatabase) {}
+
+  /** Sets a photo's tag to `state`, replacing whatever the user said about it before. */
+  setPhotoTag(photoId: number, tag: string, state: PhotoTagState): void {
+    this.db
+      .prepare(
+        `INSERT INTO photo_tags (photo_id, tag, state, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at`
+      )
+      .run(photoId, tag, state, new Date().toISOString())
+  }
+
+  photoTags(photoId: number): Array<{ tag: string; state: PhotoTagState }> {
+    return this.db.prepare('SELECT tag, state FROM photo_tags WHERE photo_id = ? ORDER BY created_at, tag').all(photoId) as Array<{
+      tag: string
+      state: PhotoTagState
+    }>
+  }
+
+  /** Every photo's decided tags (any state), keyed by photo id: what suggestions leave out. */
+  decidedTags(): Map<number, Set<string>> {
+    const out = new Map<number, Set<string>>()
+    const rows = this.db.prepare('SELECT photo_id AS photoId, tag FROM photo_tags').iterate() as IterableIterator<{ photoId: number; tag: string }>
+    for (const { photoId, tag } of rows) {
+      let set = out.get(photoId)
+      if (!set) out.set(photoId, (set = new Set()))
+      set.add(tag)
+    }
+    return out
+  }
+
+  /** Photos `modelId` has embedded (of one folder, or all), in photo id order, vectors still encoded. */
+  embeddedPhotos(modelId: number, folderId?: number): IterableIterator<{ id: number; path: string; vectors: Buffer }> {
+    const folderClause = folderId === undefined ? '' : 'AND p.folder_id = ?'
+    const args: number[] = folderId === undefined ? [modelId] : [modelId, folderId]
+    return this.db
+      .prepare(
+        `SELECT p.id, p.path, v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id
+         WHERE v.model_id = ? ${folderClause} ORDER BY p.id`
+      )
+      .iterate(...args) as IterableIterator<{ id: number; path: string; vectors: Buffer }>
+  }
+
+  customWords(): string[] {
+    return (this.db.prepare('SELECT tag FROM custom_vocabulary ORDER BY added_at, tag').all() as Array<{ tag: string }>).map((r) => r.tag)
+  }
+
+  /** Adds words; returns those that were new. */
+  addCustomWords(words: readonly string[]): string[] {
+    const insert = this.db.prepare('INSERT INTO custom_vocabulary (tag, added_at) VALUES (?, ?) ON CONFLICT(tag) DO NOTHING')
+    const added: string[] = []
+    const now = new Date().toISOString()
+    this.db.transaction(() => {
+      for (const w of words) if (insert.run(w, now).changes) added.push(w)
+    })()
+    return added
+  }
+
+  removeCustomWord(word: string): boolean {
+    return this.db.prepare('DELETE FROM custom_vocabulary WHERE tag = ?').run(word).changes > 0
+  }
+}
