@@ -144,7 +144,8 @@ function canonicalFolder(path: string): string {
   return real
 }
 
-function safeRealpath(path: string): string {
+/** The real absolute path where it exists, else the absolute path: how the library names files. */
+export function safeRealpath(path: string): string {
   try {
     return realpathSync(resolve(path))
   } catch {

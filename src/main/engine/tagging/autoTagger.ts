@@ -1,9 +1,9 @@
-import { realpathSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import { decodePrincipalVectors } from '../library/float16'
+import { safeRealpath } from '../library/library'
 import { Lexicon } from '../lexicon/lexicon'
 import { normalizeText } from '../lexicon/words'
 import type { PackManifest, PackVocabulary } from '../models/packManifest'
@@ -307,12 +307,4 @@ function batchScorer(dim: number, rows: number): Promise<BatchScorer> {
     scorers.set(key, scorer)
   }
   return scorer
-}
-
-function safeRealpath(path: string): string {
-  try {
-    return realpathSync(resolve(path))
-  } catch {
-    return resolve(path)
-  }
 }
