@@ -50,9 +50,7 @@ export class VectorMatrix {
   /** max_k <A_k, w> for every photo; `w` is a unit word vector of length D. */
   async scores(w: Float32Array): Promise<Float32Array> {
     if (!this.photoCount) return new Float32Array(0)
-    let max = 0
-    for (let d = 0; d < this.dim; d++) max = Math.max(max, Math.abs(w[d]))
-    const wScale = max / 127 || 1
+    const wScale = int8Scale(w)
     const wq = Int8Array.from(w, (v) => Math.round(v / wScale))
     const result = await this.session.run({
       vectors: new ort.Tensor('int8', this.values, [this.photoCount * this.rows, this.dim]),
@@ -73,9 +71,7 @@ export class VectorMatrix {
     const k = Math.min(n, tags)
     const out = new Float32Array(this.photoCount)
     if (!this.photoCount || !k) return out
-    let max = 0
-    for (const v of vocabulary) max = Math.max(max, Math.abs(v))
-    const vScale = max / 127 || 1
+    const vScale = int8Scale(vocabulary)
     // [D, T]: the vocabulary transposed, quantised like a term.
     const vq = new Int8Array(this.dim * tags)
     for (let t = 0; t < tags; t++) for (let d = 0; d < this.dim; d++) vq[d * tags + t] = Math.round(vocabulary[t * this.dim + d] / vScale)
@@ -126,9 +122,7 @@ const sessions = new Map<string, Promise<ort.InferenceSession>>()
 function thresholdSession(dim: number, rows: number): Promise<ort.InferenceSession> {
   return cachedSession(`thresholds-${dim}x${rows}`, () => {
     const g = new OnnxGraphBuilder()
-    const dots = g.node('MatMulInteger', ['vectors', 'vocabulary'], 'score')
-    const asFloat = g.node('Cast', [dots], 'score', [attr.int('to', 1)])
-    const scaled = g.node('Mul', [g.node('Mul', [asFloat, 'rowScales'], 'score'), 'termScale'], 'score')
+    const scaled = scaledDots(g, 'vocabulary')
     const tagScores = g.node('ReduceMax', [scaled], 'score', [attr.ints('axes', [1]), attr.int('keepdims', 0)])
     // TopK has two outputs (values, indices), which the one-output builder helper cannot name.
     g.nodes.push({ name: 'best', opType: 'TopK', inputs: [tagScores, 'k'], outputs: ['best', 'bestTags'], attributes: [attr.int('axis', 1)] })
@@ -156,9 +150,7 @@ function thresholdSession(dim: number, rows: number): Promise<ort.InferenceSessi
 function matVecSession(dim: number, rows: number): Promise<ort.InferenceSession> {
   return cachedSession(`scores-${dim}x${rows}`, () => {
     const g = new OnnxGraphBuilder()
-    const dots = g.node('MatMulInteger', ['vectors', 'term'], 'score')
-    const asFloat = g.node('Cast', [dots], 'score', [attr.int('to', 1)])
-    const scaled = g.node('Mul', [g.node('Mul', [asFloat, 'rowScales'], 'score'), 'termScale'], 'score')
+    const scaled = scaledDots(g, 'term')
     const perPhoto = g.node('Reshape', [scaled, g.initializer('photoRows', [2], BigInt64Array.of(-1n, BigInt(rows)))], 'score')
     g.node('ReduceMax', [perPhoto], 'score', [attr.ints('axes', [1]), attr.int('keepdims', 0)], 'scores')
     return {
@@ -174,6 +166,20 @@ function matVecSession(dim: number, rows: number): Promise<ort.InferenceSession>
       outputs: [{ name: 'scores', elemType: 'float32', shape: ['P'] }]
     }
   })
+}
+
+/** int8 dot products of the `vectors` input with `terms`, back in float32: times each row's and the terms' scale. */
+function scaledDots(g: OnnxGraphBuilder, terms: string): string {
+  const dots = g.node('MatMulInteger', ['vectors', terms], 'score')
+  const asFloat = g.node('Cast', [dots], 'score', [attr.int('to', 1)])
+  return g.node('Mul', [g.node('Mul', [asFloat, 'rowScales'], 'score'), 'termScale'], 'score')
+}
+
+/** The scale that maps the largest |value| to 127 (1 for all zeros, so nothing divides by zero). */
+function int8Scale(values: ArrayLike<number>): number {
+  let max = 0
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]))
+  return max / 127 || 1
 }
 
 function cachedSession(key: string, graph: () => OnnxGraph): Promise<ort.InferenceSession> {
