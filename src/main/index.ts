@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BrowserWindow, app, ipcMain, shell } from 'electron'
-import { IPC_CHANNELS } from '../shared/api'
+import { ipcChannel } from '../shared/api'
 import { toResult } from './app/ipc'
 import { mainWindowOptions } from './app/windowOptions'
 import { Engine } from './engine/engine'
@@ -24,7 +24,7 @@ function createWindow(): void {
 }
 
 void app.whenReady().then(() => {
-  ipcMain.handle(IPC_CHANNELS.getStatus, () => toResult(() => engine.status()))
+  ipcMain.handle(ipcChannel('getStatus'), () => toResult(() => engine.status()))
   createWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
