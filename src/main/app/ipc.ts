@@ -1,12 +1,37 @@
-import type { Result } from '../../shared/api'
-import { SdlError } from '../engine/errors'
+import { API_METHODS, EVENT_CHANNEL, type ApiEvent, type SdlTaggerApi, ipcChannel } from '../../shared/api'
 
-/** Wraps an engine call in the result envelope, so no raw exception crosses to the renderer. */
-export async function toResult<T>(work: () => Promise<T>): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await work() }
-  } catch (err) {
-    if (err instanceof SdlError) return { ok: false, error: { message: err.message, hint: err.hint } }
-    return { ok: false, error: { message: err instanceof Error ? err.message : String(err) } }
+export { toResult } from '../engine/api/result'
+
+/** The part of Electron's ipcMain the wiring uses, so tests can pass a fake one. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: unknown, ...args: unknown[]) => unknown): void
+  removeHandler(channel: string): void
+}
+
+/**
+ * Registers one IPC handler per contract method, each forwarding its arguments to the engine's
+ * API object. The API answers Result envelopes and never throws, so neither does a handler; a
+ * method the contract lacks has no channel at all. Returns the function that removes them.
+ */
+export function registerApiHandlers(ipcMain: IpcMainLike, api: SdlTaggerApi): () => void {
+  for (const method of API_METHODS) {
+    const call = api[method] as (...args: unknown[]) => Promise<unknown>
+    ipcMain.handle(ipcChannel(method), (_event, ...args) => call.apply(api, args))
   }
+  return () => API_METHODS.forEach((method) => ipcMain.removeHandler(ipcChannel(method)))
+}
+
+/** The part of a window the event forwarding uses. */
+export interface EventTarget {
+  isDestroyed(): boolean
+  send(channel: string, event: ApiEvent): void
+}
+
+/** Forwards every API event to a window (webContents) for as long as it lives. */
+export function forwardEvents(subscribe: (listener: (event: ApiEvent) => void) => () => void, target: EventTarget): () => void {
+  const unsubscribe = subscribe((event) => {
+    if (target.isDestroyed()) unsubscribe()
+    else target.send(EVENT_CHANNEL, event)
+  })
+  return unsubscribe
 }

@@ -1,0 +1,113 @@
+import type { IndexingProgress, IndexingSummary, PhotoError } from '../../../shared/api'
+import type { Progress } from '../download/progress'
+import type { Engine } from '../engine'
+import { SdlError } from '../errors'
+import { safeRealpath } from '../library/library'
+import type { EventHub } from './eventHub'
+import { toApiError } from './errors'
+
+/**
+ * One indexing run at a time, in the background: `start` answers at once, the run reports through
+ * `indexing` events to its end (done, cancelled or failed), and `cancel` stops it after the batch
+ * in flight (nothing indexed so far is lost; a later run continues where it stopped).
+ */
+export class IndexingRuns {
+  private runId = 0
+  private current: { progress: IndexingProgress; controller: AbortController; finished: Promise<void> } | null = null
+  private last: IndexingProgress | null = null
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly events: EventHub,
+    /** Told when a run has changed the library (photos added, removed or moved). */
+    private readonly onFinished: (progress: IndexingProgress) => void = () => {}
+  ) {}
+
+  get running(): boolean {
+    return this.current !== null
+  }
+
+  /** The running run's progress, else the last run's, else null. */
+  state(): IndexingProgress | null {
+    return this.current?.progress ?? this.last
+  }
+
+  /** Waits for the running run (if any) to end. */
+  async settled(): Promise<void> {
+    await this.current?.finished
+  }
+
+  async start(folder?: string): Promise<IndexingProgress> {
+    const library = await this.engine.library()
+    const chosen = folder === undefined ? null : safeRealpath(folder)
+    if (this.current) {
+      if (this.current.progress.folder === chosen || this.current.progress.folder === null) return this.current.progress
+      throw new SdlError(`Indexing of ${this.current.progress.folder} is running`, 'Wait for it to finish, or cancel it, then start again.')
+    }
+    // The library's own checks (a folder, a model) fail here, before the run is announced.
+    const folders = library.store.folders()
+    if (!folders.length) throw new SdlError('The library has no folders yet', 'Add a photo folder first.')
+    if (chosen !== null && !folders.some((f) => f.path === chosen)) throw new SdlError(`${folder} is not a library folder`, 'Add it first.')
+    await this.engine.manifest()
+
+    const controller = new AbortController()
+    const progress: IndexingProgress = {
+      runId: ++this.runId,
+      folder: chosen,
+      phase: 'starting',
+      done: 0,
+      total: null,
+      photosPerSecond: 0,
+      etaSeconds: null,
+      currentPath: null,
+      errors: []
+    }
+    const publish = (patch: Partial<IndexingProgress>) => {
+      Object.assign(progress, patch)
+      this.events.emit({ type: 'indexing', progress: { ...progress } })
+    }
+    const onProgress = (p: Progress) =>
+      publish({ phase: 'indexing', done: p.done, total: p.total, photosPerSecond: p.ratePerSecond, etaSeconds: p.etaSeconds, currentPath: p.item ?? null })
+    const errorsOfRun = async (): Promise<PhotoError[]> => {
+      const { errors } = await library.status()
+      return chosen === null ? errors : errors.filter((e) => e.path.startsWith(chosen))
+    }
+
+    const finished = library
+      .index(chosen ?? undefined, {
+        signal: controller.signal,
+        onProgress,
+        onNotice: (message) => this.events.emit({ type: 'notice', message })
+      })
+      .then(
+        async (summary) => {
+          const done: IndexingSummary = { ...summary, offlineFolders: [...summary.offlineFolders] }
+          const total = progress.total ?? summary.indexed + summary.moved + summary.failed
+          publish({
+            phase: summary.cancelled ? 'cancelled' : 'done',
+            done: summary.cancelled ? progress.done : total,
+            total,
+            etaSeconds: summary.cancelled ? null : 0,
+            currentPath: null,
+            errors: await errorsOfRun(),
+            summary: done
+          })
+        },
+        (err: unknown) => publish({ phase: 'failed', etaSeconds: null, currentPath: null, error: toApiError(err) })
+      )
+      .finally(() => {
+        this.last = { ...progress }
+        this.current = null
+        this.onFinished(this.last)
+      })
+    this.current = { progress, controller, finished }
+    publish({})
+    return { ...progress }
+  }
+
+  cancel(): boolean {
+    if (!this.current) return false
+    this.current.controller.abort()
+    return true
+  }
+}
