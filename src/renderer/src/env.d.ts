@@ -1,9 +1,10 @@
 /// <reference types="vite/client" />
-import type { SdlTaggerApi } from '../../shared/api'
+import type { SdlTaggerBridge } from '../../shared/api'
 
 declare global {
   interface Window {
-    sdlTagger: SdlTaggerApi
+    /** Set by the Electron preload; absent in web mode, where the renderer speaks HTTP instead. */
+    sdlTagger?: SdlTaggerBridge
   }
 }
 

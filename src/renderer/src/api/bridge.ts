@@ -1,0 +1,16 @@
+import { type MediaKind, type PhotoId, type Result, type SdlTaggerBridge, type Transport, mediaUrl } from '../../../shared/api'
+import { createHttpApi } from '../../../shared/httpApi'
+
+/**
+ * The renderer's only way to the engine: the preload's bridge in Electron, or the same API over
+ * HTTP and server-sent events in web mode (the page's own origin, authenticated by the cookie
+ * the first `?token=` load set).
+ */
+export const transport: Transport = window.sdlTagger ? 'electron' : 'web'
+export const api: SdlTaggerBridge = window.sdlTagger ?? createHttpApi()
+
+export function media(kind: MediaKind, id: PhotoId): string {
+  return mediaUrl(kind, id, transport)
+}
+
+export type ApiFailure = Extract<Result<unknown>, { ok: false }>['error']
