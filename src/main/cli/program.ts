@@ -7,6 +7,7 @@ import { registerLibraryCommands } from './commands/libraryCommands'
 import { registerModelCommands } from './commands/modelCommands'
 import { registerPhotoCommands } from './commands/photoCommands'
 import { registerSearchCommand } from './commands/searchCommand'
+import { registerServeCommands } from './commands/serveCommands'
 import { registerStatusCommand } from './commands/statusCommand'
 import { registerTagCommands } from './commands/tagCommands'
 
@@ -39,6 +40,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerSearchCommand(program, ctx)
   registerLexiconCommands(program, ctx)
   registerTagCommands(program, ctx)
+  registerServeCommands(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
