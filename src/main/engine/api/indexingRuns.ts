@@ -5,6 +5,7 @@ import { SdlError } from '../errors'
 import { safeRealpath } from '../library/library'
 import type { EventHub } from './eventHub'
 import { toApiError } from './errors'
+import { isInside } from './media'
 
 /**
  * One indexing run at a time, in the background: `start` answers at once, the run reports through
@@ -70,7 +71,7 @@ export class IndexingRuns {
       publish({ phase: 'indexing', done: p.done, total: p.total, photosPerSecond: p.ratePerSecond, etaSeconds: p.etaSeconds, currentPath: p.item ?? null })
     const errorsOfRun = async (): Promise<PhotoError[]> => {
       const { errors } = await library.status()
-      return chosen === null ? errors : errors.filter((e) => e.path.startsWith(chosen))
+      return chosen === null ? errors : errors.filter((e) => isInside(e.path, chosen))
     }
 
     const finished = library
@@ -93,7 +94,11 @@ export class IndexingRuns {
             summary: done
           })
         },
-        (err: unknown) => publish({ phase: 'failed', etaSeconds: null, currentPath: null, error: toApiError(err) })
+        (err: unknown) =>
+          // Cancelled before the indexer's batches began (while scanning the folders).
+          controller.signal.aborted
+            ? publish({ phase: 'cancelled', etaSeconds: null, currentPath: null })
+            : publish({ phase: 'failed', etaSeconds: null, currentPath: null, error: toApiError(err) })
       )
       .finally(() => {
         this.last = { ...progress }
