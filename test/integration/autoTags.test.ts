@@ -37,6 +37,21 @@ describe('auto-tags the user accepts or rejects, and a custom vocabulary', () =>
     tmp.cleanup()
   })
 
+  it('auto-tags photos as they are indexed: their best vocabulary tags are stored', async () => {
+    const { store } = await engine.library()
+    const modelId = store.modelId(await engine.manifest())
+    const vocabularyId = (await tagger.baseVocabulary()).id
+    expect(store.embeddedCount(modelId)).toBe(names.length)
+    expect(store.countPhotosMissingVocabularyScores(modelId, vocabularyId)).toBe(0)
+    const stored = [...store.vocabularyScores(modelId, vocabularyId)]
+    expect(stored).toHaveLength(names.length)
+    // What is stored is what scoring the photo afresh gives.
+    const [first] = await tagger.suggestions(photo(0), { top: 1 })
+    const own = stored.find((s) => s.photoId === store.photoByPath(photo(0))!.id)!
+    expect((await tagger.baseVocabulary()).tags[own.tags[0]]).toBe(first.tag)
+    expect(own.scores[0]).toBeCloseTo(first.score, 5)
+  })
+
   it('suggests the best vocabulary tags, sorted, scored like the raw model output', async () => {
     const suggestions = await tagger.suggestions(photo(0), { top: 8 })
     expect(suggestions).toHaveLength(8)

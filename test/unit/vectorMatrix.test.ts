@@ -26,9 +26,10 @@ describe('VectorMatrix', () => {
   const unit = (v: Float32Array) => v.map((x) => x / Math.hypot(...v))
   const terms = Array.from({ length: 5 }, () => unit(Float32Array.from({ length: DIM }, rand)))
 
-  it('scores every photo as max_k <A_k, w> within int8 quantisation error, and ranks like the exact scores', async () => {
+  it('scores every photo as max_k <A_k, w> within 8-bit quantisation error, and ranks like the exact scores', async () => {
     const matrix = await VectorMatrix.build(photos, photos.length, DIM, ROWS)
-    expect(matrix.bytesPerPhoto).toBe(ROWS * (DIM + 4))
+    // 12 values pad to one block of 16, with one float32 scale.
+    expect(matrix.bytesPerPhoto).toBe(ROWS * (16 + 4))
     for (const w of terms) {
       const scores = await matrix.scores(w)
       const exact = photos.map((p) => bruteForce(p, w))
@@ -40,21 +41,15 @@ describe('VectorMatrix', () => {
     }
   })
 
-  it("computes each photo's n-th best vocabulary score", async () => {
-    const matrix = await VectorMatrix.build(photos.slice(0, 40), 40, DIM, ROWS)
-    const vocabulary = Float32Array.from(terms.flatMap((t) => Array.from(t)))
-    const thresholds = await matrix.vocabularyThresholds(vocabulary, 2)
-    for (let p = 0; p < 40; p++) {
-      const sorted = terms.map((w) => bruteForce(photos[p], w)).sort((a, b) => b - a)
-      expect(Math.abs(thresholds[p] - sorted[1])).toBeLessThan(0.05)
-    }
+  it('gives the same scores whether the photos sit in one shard or in several', async () => {
+    const whole = await VectorMatrix.build(photos, photos.length, DIM, ROWS)
+    const sharded = await VectorMatrix.build(photos, photos.length, DIM, ROWS, 64)
+    for (const w of terms) expect(Array.from(await sharded.scores(w))).toEqual(Array.from(await whole.scores(w)))
   })
 
-  it('finds the principal vector that gives a photo its score', async () => {
-    const matrix = await VectorMatrix.build(photos.slice(0, 5), 5, DIM, ROWS)
-    const w = terms[0]
-    const { k } = matrix.bestRow(3, w)
-    const dots = [0, 1, 2].map((kk) => Array.from({ length: DIM }, (_, d) => photos[3][d * ROWS + kk] * w[d]).reduce((a, b) => a + b))
-    expect(k).toBe(dots.indexOf(Math.max(...dots)))
+  it('refuses a photo count that does not match what it was given', async () => {
+    await expect(VectorMatrix.build(photos.slice(0, 3), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos, got 3/)
+    await expect(VectorMatrix.build(photos.slice(0, 5), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos/)
   })
+
 })

@@ -6,6 +6,7 @@ import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './
 import type { ModelSession, ProviderAttempt } from './inference/modelSession'
 import type { Library } from './library/library'
 import type { SearchService } from './search/searchService'
+import type { AutoTagger } from './tagging/autoTagger'
 import type { PackManifest } from './models/packManifest'
 import { PackStore } from './models/packStore'
 import { scoreAllTags, topTags } from './tagging/scoreTags'
@@ -32,6 +33,7 @@ export class Engine {
   private sessions = new Map<string, Promise<{ session: ModelSession; manifest: PackManifest }>>()
   private openedLibrary: Promise<Library> | null = null
   private searchService: Promise<SearchService> | null = null
+  private autoTagger: Promise<AutoTagger> | null = null
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.packs = new PackStore(opts.dataDir ?? defaultDataDir())
@@ -101,6 +103,12 @@ export class Engine {
   search(): Promise<SearchService> {
     this.searchService ??= import('./search/searchService').then(({ SearchService }) => new SearchService(this))
     return this.searchService
+  }
+
+  /** Tag suggestions, and the tags the user accepted, rejected or added. */
+  tagger(): Promise<AutoTagger> {
+    this.autoTagger ??= import('./tagging/autoTagger').then(({ AutoTagger }) => new AutoTagger(this))
+    return this.autoTagger
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,8 @@ export interface IndexSummary {
   removed: number
   offlineFolders: string[]
   cancelled: boolean
+  /** Why the new photos could not be auto-tagged while indexing (they are when next asked for). */
+  suggestionsError?: string
 }
 
 type Candidate = ScannedFile & { folderId: number }
@@ -189,6 +191,7 @@ export class Indexer {
           else if (p.kind !== 'vanished') outcomes.push(p)
         }
         this.store.writeOutcomes(outcomes, modelId)
+        if (outcomes.some((o) => o.kind === 'indexed')) await this.suggestTags(summary)
         for (const o of outcomes) summary[o.kind === 'indexed' ? 'indexed' : o.kind === 'moved' ? 'moved' : 'failed']++
         done += prepared.length
         report(done, queue.length, done === queue.length)
@@ -196,6 +199,20 @@ export class Indexer {
     } catch (err) {
       if (!opts.signal?.aborted) throw err
       summary.cancelled = true
+    }
+  }
+
+  /**
+   * Auto-tags the photos just indexed (their best tags of the vocabulary, stored). A failure
+   * here (say, word vectors that cannot be loaded) must not lose the indexing: it is reported
+   * in the summary, and the scores are made later, when suggestions or search need them.
+   */
+  private async suggestTags(summary: IndexSummary): Promise<void> {
+    if (summary.suggestionsError) return
+    try {
+      await (await this.engine.tagger()).scoreNewPhotos()
+    } catch (err) {
+      summary.suggestionsError = err instanceof Error ? err.message : String(err)
     }
   }
 }

@@ -26,6 +26,7 @@ export class Library {
   private readonly indexer: Indexer
   /** Serialises index runs and watcher batches: they write the same rows. */
   private queue: Promise<unknown> = Promise.resolve()
+  private pendingWrites = 0
 
   constructor(private readonly engine: Engine) {
     this.store = new LibraryStore(openLibraryDatabase(join(engine.dataDir, 'library.sqlite')))
@@ -64,6 +65,11 @@ export class Library {
       if (!folders.length) throw new SdlError('The library has no folders yet', 'Add one with `sdl-tagger folders add <folder>`.')
       return this.indexer.indexFolders(chosen, opts)
     })
+  }
+
+  /** Whether an index run or a watcher batch is writing or waiting to: search then answers from the index it has. */
+  get isIndexing(): boolean {
+    return this.pendingWrites > 0
   }
 
   async status(): Promise<LibraryStatus> {
@@ -126,7 +132,8 @@ export class Library {
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work)
+    this.pendingWrites++
+    const run = this.queue.then(work, work).finally(() => this.pendingWrites--)
     this.queue = run.catch(() => {})
     return run
   }

@@ -131,6 +131,7 @@ export class LibraryStore {
        RETURNING id`
     )
     const clearVectors = this.db.prepare('DELETE FROM principal_vectors WHERE photo_id = ?')
+    const clearScores = this.db.prepare('DELETE FROM vocabulary_scores WHERE photo_id = ?')
     const putVectors = this.db.prepare('INSERT OR REPLACE INTO principal_vectors (photo_id, model_id, vectors) VALUES (?, ?, ?)')
     const move = this.db.prepare(
       'UPDATE photos SET path = @path, folder_id = @folderId, size = @size, mtime_ms = @mtimeMs, offline = 0, indexed_at = @now WHERE id = @id'
@@ -154,6 +155,7 @@ export class LibraryStore {
         }) as { id: number }
         // Vectors of other models describe the old content of a changed file.
         clearVectors.run(id)
+        clearScores.run(id)
         if (o.kind === 'indexed') putVectors.run(id, modelId, encodePrincipalVectors(o.vectors))
       }
     })()
@@ -175,6 +177,52 @@ export class LibraryStore {
     for (const row of rows) yield { id: row.id, path: row.path, offline: row.offline === 1, vectors: decodePrincipalVectors(row.vectors) }
   }
 
+  /** Paths of the library's photos (of one folder, or all), by photo id. */
+  photoPaths(folderId?: number): Map<number, string> {
+    const rows = (
+      folderId === undefined ? this.db.prepare('SELECT id, path FROM photos').all() : this.db.prepare('SELECT id, path FROM photos WHERE folder_id = ?').all(folderId)
+    ) as Array<{ id: number; path: string }>
+    return new Map(rows.map((r) => [r.id, r.path]))
+  }
+
+  /** One photo's principal vectors for `modelId`, or undefined when it has none. */
+  photoVectors(photoId: number, modelId: number): Float32Array | undefined {
+    const row = this.db.prepare('SELECT vectors FROM principal_vectors WHERE photo_id = ? AND model_id = ?').get(photoId, modelId) as { vectors: Buffer } | undefined
+    return row && decodePrincipalVectors(row.vectors)
+  }
+
+  countPhotosMissingVocabularyScores(modelId: number, vocabulary: string): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM principal_vectors v ${MISSING_SCORES}`).get(vocabulary, modelId) as { n: number }).n
+  }
+
+  /** Embedded photos without scores of `vocabulary`, in photo id order, from after `afterId`. */
+  photosMissingVocabularyScores(modelId: number, vocabulary: string, page: { afterId: number; limit: number }): Array<{ id: number; vectors: Float32Array }> {
+    const rows = this.db
+      .prepare(`SELECT v.photo_id AS id, v.vectors FROM principal_vectors v ${MISSING_SCORES} AND v.photo_id > ? ORDER BY v.photo_id LIMIT ?`)
+      .all(vocabulary, modelId, page.afterId, page.limit) as Array<{ id: number; vectors: Buffer }>
+    return rows.map((r) => ({ id: r.id, vectors: decodePrincipalVectors(r.vectors) }))
+  }
+
+  putVocabularyScores(modelId: number, vocabulary: string, photos: ReadonlyArray<{ photoId: number; tags: Uint16Array; scores: Float32Array }>): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO vocabulary_scores (photo_id, model_id, vocabulary, tags, scores) VALUES (?, ?, ?, ?, ?)')
+    this.db.transaction(() => {
+      for (const p of photos) put.run(p.photoId, modelId, vocabulary, bytesOf(p.tags), bytesOf(p.scores))
+    })()
+  }
+
+  /** Stored best tags of `vocabulary` for photos of `modelId` (one photo, or all of them in photo id order). */
+  *vocabularyScores(modelId: number, vocabulary: string, photoId?: number): Generator<{ photoId: number; tags: Uint16Array; scores: Float32Array }> {
+    const rows = this.db
+      .prepare(
+        `SELECT photo_id AS photoId, tags, scores FROM vocabulary_scores WHERE model_id = ? AND vocabulary = ?
+         ${photoId === undefined ? '' : 'AND photo_id = ?'} ORDER BY photo_id`
+      )
+      .iterate(...(photoId === undefined ? [modelId, vocabulary] : [modelId, vocabulary, photoId])) as IterableIterator<{ photoId: number; tags: Buffer; scores: Buffer }>
+    for (const row of rows) {
+      yield { photoId: row.photoId, tags: new Uint16Array(copyOf(row.tags)), scores: new Float32Array(copyOf(row.scores)) }
+    }
+  }
+
   deletePhotos(ids: readonly number[]): void {
     const del = this.db.prepare('DELETE FROM photos WHERE id = ?')
     this.db.transaction(() => ids.forEach((id) => del.run(id)))()
@@ -190,4 +238,17 @@ export class LibraryStore {
       folders: this.folderInfos()
     }
   }
+}
+
+/** Embedded photos with no vocabulary_scores row of the current vocabulary (parameters: vocabulary, model). */
+const MISSING_SCORES = `LEFT JOIN vocabulary_scores s ON s.photo_id = v.photo_id AND s.model_id = v.model_id AND s.vocabulary = ?
+  WHERE v.model_id = ? AND s.photo_id IS NULL`
+
+function bytesOf(view: ArrayBufferView): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+}
+
+/** A fresh, aligned ArrayBuffer with a blob's bytes (SQLite blobs need not be aligned for typed arrays). */
+function copyOf(blob: Buffer): ArrayBuffer {
+  return blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength) as ArrayBuffer
 }

@@ -77,5 +77,24 @@ export const MIGRATIONS: readonly Migration[] = [
         added_at TEXT NOT NULL
       );
     `
+  },
+  {
+    version: 4,
+    name: "each photo's best tags of the model's vocabulary, stored when it is indexed",
+    sql: `
+      -- The photo's best STORED_TOP tags of the model's base vocabulary (the pack's tags, or the
+      -- default vocabulary), best first: its auto-tag suggestions, and search's per-photo cut-off
+      -- (the n-th score decides whether a term ranks within the photo's top n). Replaced when
+      -- the vocabulary changes (another hash) and deleted with the vectors when the file changes.
+      CREATE TABLE vocabulary_scores (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        vocabulary TEXT NOT NULL,
+        -- uint16 indices into the vocabulary, and their float32 scores
+        tags BLOB NOT NULL,
+        scores BLOB NOT NULL,
+        PRIMARY KEY (photo_id, model_id)
+      ) WITHOUT ROWID;
+    `
   }
 ]

@@ -24,14 +24,18 @@ export interface OnnxNode {
   inputs: readonly string[]
   outputs: readonly string[]
   attributes: readonly OnnxAttribute[]
+  /** Operator set the op comes from; the default ("ai.onnx") when absent, e.g. "com.microsoft" for onnxruntime's own ops. */
+  domain?: string
 }
 
 /** A constant tensor, stored as little-endian raw_data. */
 export interface OnnxInitializer {
   name: string
   dims: readonly number[]
-  data: Float32Array | BigInt64Array
+  data: InitializerData
 }
+
+type InitializerData = Float32Array | BigInt64Array | Uint8Array
 
 /** A graph input or output; a string dimension is symbolic (e.g. the batch size `N`). */
 export interface OnnxValueInfo {
@@ -52,6 +56,8 @@ export interface OnnxModel {
   irVersion: number
   /** Version of the default ("ai.onnx") operator set. */
   opsetVersion: number
+  /** Further operator sets the graph's nodes use, by domain, e.g. { 'com.microsoft': 1 }. */
+  extraOpsets?: Readonly<Record<string, number>>
   producerName: string
   graph: OnnxGraph
   metadata: Readonly<Record<string, string>>
@@ -67,7 +73,7 @@ export class OnnxGraphBuilder {
   private readonly names = new Set<string>()
 
   /** Adds a constant and returns its name. */
-  initializer(name: string, dims: readonly number[], data: Float32Array | BigInt64Array): string {
+  initializer(name: string, dims: readonly number[], data: InitializerData): string {
     const count = dims.reduce((n, d) => n * d, 1)
     if (count !== data.length) {
       throw new Error(`initializer ${name}: dims [${dims}] need ${count} values, got ${data.length}`)
@@ -105,8 +111,9 @@ export class OnnxGraphBuilder {
 
 // TensorProto.DataType values.
 const DATA_TYPE_FLOAT = 1
+const DATA_TYPE_UINT8 = 2
 const DATA_TYPE_INT64 = 7
-const ELEMENT_TYPE = { float32: DATA_TYPE_FLOAT, int8: 3, int32: 6, int64: DATA_TYPE_INT64 } as const
+const ELEMENT_TYPE = { float32: DATA_TYPE_FLOAT, uint8: DATA_TYPE_UINT8, int8: 3, int32: 6, int64: DATA_TYPE_INT64 } as const
 
 // AttributeProto.AttributeType values.
 const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, ints: 7 } as const
@@ -117,6 +124,7 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   w.string(2, model.producerName)
   w.message(7, encodeGraph(model.graph))
   w.message(8, new ProtoWriter().string(1, '').varint(2, model.opsetVersion))
+  for (const [domain, version] of Object.entries(model.extraOpsets ?? {})) w.message(8, new ProtoWriter().string(1, domain).varint(2, version))
   for (const [key, value] of Object.entries(model.metadata)) {
     w.message(14, new ProtoWriter().string(1, key).string(2, value))
   }
@@ -140,6 +148,7 @@ function encodeNode(node: OnnxNode): ProtoWriter {
   w.string(3, node.name)
   w.string(4, node.opType)
   for (const a of node.attributes) w.message(5, encodeAttribute(a))
+  if (node.domain) w.string(7, node.domain)
   return w
 }
 
@@ -160,7 +169,7 @@ function encodeAttribute(a: OnnxAttribute): ProtoWriter {
 function encodeInitializer(init: OnnxInitializer): ProtoWriter {
   const w = new ProtoWriter()
   w.packedVarints(1, init.dims)
-  w.varint(2, init.data instanceof Float32Array ? DATA_TYPE_FLOAT : DATA_TYPE_INT64)
+  w.varint(2, init.data instanceof Float32Array ? DATA_TYPE_FLOAT : init.data instanceof Uint8Array ? DATA_TYPE_UINT8 : DATA_TYPE_INT64)
   w.string(8, init.name)
   w.bytes(9, littleEndianBytes(init.data))
   return w
@@ -180,7 +189,7 @@ function encodeValueInfo(info: OnnxValueInfo): ProtoWriter {
 }
 
 /** raw_data must be little-endian: a view of the array on little-endian hosts (no copy). */
-function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(data: InitializerData): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   if (endianness() === 'LE') return bytes
   const swapped = new Uint8Array(bytes)

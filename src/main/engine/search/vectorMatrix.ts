@@ -1,193 +1,159 @@
 import { availableParallelism } from 'node:os'
 import * as ort from 'onnxruntime-node'
-import { type OnnxGraph, OnnxGraphBuilder, attr, encodeOnnxModel } from '../onnx/onnxModel'
+import { OnnxGraphBuilder, attr, encodeOnnxModel } from '../onnx/onnxModel'
+
+/** Photos per shard: each shard is one onnxruntime session whose weights stay well under protobuf's 2 GB. */
+const SHARD_PHOTOS = 65_536
 
 /**
- * Every indexed photo's principal vectors for one model, held in memory for search as int8 rows
- * (one row per principal vector, D values, with a float32 scale per row): D*K + 4*K bytes a photo
- * (2,128 for SDL's 300x7), a quarter of float32. Scoring a term is one int8 matrix-vector
- * product, which onnxruntime's MLAS kernels run at close to memory bandwidth; plain JavaScript
- * was ten times slower.
+ * Every indexed photo's principal vectors for one model, held for search inside onnxruntime as
+ * 8-bit weights of com.microsoft's MatMulNBits: one row per principal vector, a float32 scale per
+ * block of up to 64 values (the row padded to whole blocks): 340 bytes a row, 2,380 a photo for
+ * SDL's 300x7. Because the rows are constant initializers, onnxruntime packs them once for its
+ * int8 GEMV kernels; passed as an input each query, the same product ran three times slower.
+ * Scoring a term is one pass over the shards; nothing per row happens in JavaScript.
  */
 export class VectorMatrix {
   private constructor(
     readonly dim: number,
     readonly rows: number,
     readonly photoCount: number,
-    private readonly values: Int8Array,
-    private readonly rowScales: Float32Array,
-    private readonly session: ort.InferenceSession
+    private readonly layout: BlockLayout,
+    private readonly shards: ReadonlyArray<{ photos: number; session: ort.InferenceSession }>
   ) {}
 
   /**
    * `photos` yields each photo's principal vectors in the model's dk layout (element d*rows + k),
-   * in the order photo indices will refer to.
+   * in the order photo indices will refer to. Quantised as they come, so building never holds
+   * more than one shard's weights beside what onnxruntime keeps.
    */
-  static async build(photos: Iterable<Float32Array>, photoCount: number, dim: number, rows: number): Promise<VectorMatrix> {
-    const values = new Int8Array(photoCount * rows * dim)
-    const rowScales = new Float32Array(photoCount * rows)
-    let p = 0
+  static async build(photos: Iterable<Float32Array>, photoCount: number, dim: number, rows: number, shardPhotos = SHARD_PHOTOS): Promise<VectorMatrix> {
+    const layout = blockLayout(dim)
+    const shards: Array<{ photos: number; session: ort.InferenceSession }> = []
+    let shard: ShardWeights | null = null
+    let seen = 0
     for (const vectors of photos) {
-      for (let k = 0; k < rows; k++) {
-        let max = 0
-        for (let d = 0; d < dim; d++) max = Math.max(max, Math.abs(vectors[d * rows + k]))
-        const scale = max / 127 || 1
-        const row = p * rows + k
-        rowScales[row] = scale
-        for (let d = 0; d < dim; d++) values[row * dim + d] = Math.round(vectors[d * rows + k] / scale)
+      if (seen >= photoCount) throw new Error(`expected ${photoCount} photos, got more`)
+      shard ??= newShardWeights(Math.min(shardPhotos, photoCount - seen), rows, layout)
+      quantizePhoto(vectors, shard.filled++, shard, dim, rows, layout)
+      seen++
+      if (shard.filled === shard.photos) {
+        shards.push({ photos: shard.photos, session: await shardSession(shard, rows, layout) })
+        shard = null
       }
-      p++
     }
-    if (p !== photoCount) throw new Error(`expected ${photoCount} photos, got ${p}`)
-    return new VectorMatrix(dim, rows, photoCount, values, rowScales, await matVecSession(dim, rows))
+    if (seen !== photoCount) throw new Error(`expected ${photoCount} photos, got ${seen}`)
+    return new VectorMatrix(dim, rows, photoCount, layout, shards)
   }
 
-  /** Bytes held per photo. */
+  /** Bytes held per photo: the 8-bit rows and their block scales. */
   get bytesPerPhoto(): number {
-    return this.rows * (this.dim + 4)
+    return this.rows * (this.layout.paddedDim + 4 * this.layout.blocks)
   }
 
-  /** max_k <A_k, w> for every photo; `w` is a unit word vector of length D. */
+  /** max_k <A_k, w> for every photo; `w` is a word vector of length D. */
   async scores(w: Float32Array): Promise<Float32Array> {
-    if (!this.photoCount) return new Float32Array(0)
-    const wScale = int8Scale(w)
-    const wq = Int8Array.from(w, (v) => Math.round(v / wScale))
-    const result = await this.session.run({
-      vectors: new ort.Tensor('int8', this.values, [this.photoCount * this.rows, this.dim]),
-      term: new ort.Tensor('int8', wq, [this.dim, 1]),
-      rowScales: new ort.Tensor('float32', this.rowScales, [this.photoCount * this.rows, 1]),
-      termScale: new ort.Tensor('float32', Float32Array.of(wScale), [1])
-    })
-    return result.scores.data as Float32Array
-  }
-
-  /**
-   * Each photo's calibration: the `n`-th best score among `vocabulary` (row-major [tag][D], unit
-   * vectors). A term applies to a photo when it beats this, i.e. it would rank within the photo's
-   * top `n` of the vocabulary plus the term. Computed in chunks of photos, all in onnxruntime.
-   */
-  async vocabularyThresholds(vocabulary: Float32Array, n: number): Promise<Float32Array> {
-    const tags = vocabulary.length / this.dim
-    const k = Math.min(n, tags)
     const out = new Float32Array(this.photoCount)
-    if (!this.photoCount || !k) return out
-    const vScale = int8Scale(vocabulary)
-    // [D, T]: the vocabulary transposed, quantised like a term.
-    const vq = new Int8Array(this.dim * tags)
-    for (let t = 0; t < tags; t++) for (let d = 0; d < this.dim; d++) vq[d * tags + t] = Math.round(vocabulary[t * this.dim + d] / vScale)
-    const session = await thresholdSession(this.dim, this.rows)
-    const chunk = 4096
-    for (let first = 0; first < this.photoCount; first += chunk) {
-      const count = Math.min(chunk, this.photoCount - first)
-      const rows = this.rows
-      const result = await session.run({
-        vectors: new ort.Tensor('int8', this.values.subarray(first * rows * this.dim, (first + count) * rows * this.dim), [count, rows, this.dim]),
-        vocabulary: new ort.Tensor('int8', vq, [this.dim, tags]),
-        rowScales: new ort.Tensor('float32', this.rowScales.subarray(first * rows, (first + count) * rows), [count, rows, 1]),
-        termScale: new ort.Tensor('float32', Float32Array.of(vScale), [1]),
-        k: new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1])
-      })
-      const best = result.best.data as Float32Array
-      for (let p = 0; p < count; p++) out[first + p] = best[p * k + k - 1]
+    const term = new Float32Array(this.layout.paddedDim)
+    term.set(w)
+    const feed = { term: new ort.Tensor('float32', term, [1, this.layout.paddedDim]) }
+    let offset = 0
+    for (const shard of this.shards) {
+      const result = await shard.session.run(feed)
+      out.set(result.scores.data as Float32Array, offset)
+      offset += shard.photos
     }
     return out
   }
+}
 
-  /** Which principal vector gives photo `p` its score for `w`, and that vector (dequantised). */
-  bestRow(p: number, w: Float32Array): { k: number; vector: Float32Array } {
-    let bestK = 0
-    let best = -Infinity
-    for (let k = 0; k < this.rows; k++) {
-      const row = this.row(p, k)
-      let dot = 0
-      for (let d = 0; d < this.dim; d++) dot += row[d] * w[d]
-      if (dot > best) [best, bestK] = [dot, k]
+interface BlockLayout {
+  blockSize: number
+  blocks: number
+  paddedDim: number
+}
+
+/** Blocks of 64 (MatMulNBits wants a power of two, at least 16); short test vectors get one smaller block. */
+function blockLayout(dim: number): BlockLayout {
+  const blockSize = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(dim))))
+  const blocks = Math.ceil(dim / blockSize)
+  return { blockSize, blocks, paddedDim: blocks * blockSize }
+}
+
+interface ShardWeights {
+  photos: number
+  filled: number
+  weights: Uint8Array
+  scales: Float32Array
+}
+
+function newShardWeights(photos: number, rows: number, layout: BlockLayout): ShardWeights {
+  return { photos, filled: 0, weights: new Uint8Array(photos * rows * layout.paddedDim).fill(128), scales: new Float32Array(photos * rows * layout.blocks) }
+}
+
+/**
+ * MatMulNBits' 8-bit layout: per row, per block, bytes q + 128 (its default zero point) with
+ * q = round(v / scale) in [-127, 127], and one float32 scale a block (max |v| / 127).
+ */
+function quantizePhoto(vectors: Float32Array, p: number, shard: ShardWeights, dim: number, rows: number, layout: BlockLayout): void {
+  const { blockSize, blocks, paddedDim } = layout
+  for (let k = 0; k < rows; k++) {
+    const row = p * rows + k
+    for (let b = 0; b < blocks; b++) {
+      const first = b * blockSize
+      const last = Math.min(dim, first + blockSize)
+      let max = 0
+      for (let d = first; d < last; d++) max = Math.max(max, Math.abs(vectors[d * rows + k]))
+      const scale = max / 127 || 1
+      shard.scales[row * blocks + b] = scale
+      for (let d = first; d < last; d++) shard.weights[row * paddedDim + d] = 128 + Math.round(vectors[d * rows + k] / scale)
     }
-    return { k: bestK, vector: this.row(p, bestK) }
-  }
-
-  row(p: number, k: number): Float32Array {
-    const r = p * this.rows + k
-    const scale = this.rowScales[r]
-    return Float32Array.from(this.values.subarray(r * this.dim, (r + 1) * this.dim), (v) => v * scale)
   }
 }
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>()
-
 /**
- * Per photo, the k best scores over a vocabulary: MatMulInteger([photos, K, D], [D, T]) scaled,
- * max over K, then TopK over T -> [photos, k], best first.
+ * One shard's scoring graph: MatMulNBits(term [1, D'], rows [R, D'] 8-bit) -> [1, R] dots,
+ * reshaped to [photos, K] and reduced by max over K -> [photos].
  */
-function thresholdSession(dim: number, rows: number): Promise<ort.InferenceSession> {
-  return cachedSession(`thresholds-${dim}x${rows}`, () => {
-    const g = new OnnxGraphBuilder()
-    const scaled = scaledDots(g, 'vocabulary')
-    const tagScores = g.node('ReduceMax', [scaled], 'score', [attr.ints('axes', [1]), attr.int('keepdims', 0)])
-    // TopK has two outputs (values, indices), which the one-output builder helper cannot name.
-    g.nodes.push({ name: 'best', opType: 'TopK', inputs: [tagScores, 'k'], outputs: ['best', 'bestTags'], attributes: [attr.int('axis', 1)] })
-    return {
-      name: 'vocabulary-thresholds',
-      nodes: g.nodes,
-      initializers: g.initializers,
-      inputs: [
-        { name: 'vectors', elemType: 'int8', shape: ['P', rows, dim] },
-        { name: 'vocabulary', elemType: 'int8', shape: [dim, 'T'] },
-        { name: 'rowScales', elemType: 'float32', shape: ['P', rows, 1] },
-        { name: 'termScale', elemType: 'float32', shape: [1] },
-        { name: 'k', elemType: 'int64', shape: [1] }
-      ],
-      outputs: [{ name: 'best', elemType: 'float32', shape: ['P', 'k'] }]
-    }
+function shardSession(quantized: ShardWeights, rows: number, layout: BlockLayout): Promise<ort.InferenceSession> {
+  const { blockSize, blocks, paddedDim } = layout
+  const rowCount = quantized.photos * rows
+  const g = new OnnxGraphBuilder()
+  const weights = g.initializer('rows', [rowCount, blocks, blockSize], quantized.weights)
+  const scales = g.initializer('scales', [rowCount * blocks], quantized.scales)
+  const dots = 'dots'
+  g.nodes.push({
+    name: dots,
+    opType: 'MatMulNBits',
+    domain: 'com.microsoft',
+    inputs: ['term', weights, scales],
+    outputs: [dots],
+    // accuracy_level 4: int8 arithmetic (the term is quantised per block on the fly), the fast path.
+    attributes: [attr.int('K', paddedDim), attr.int('N', rowCount), attr.int('bits', 8), attr.int('block_size', blockSize), attr.int('accuracy_level', 4)]
   })
-}
-
-/**
- * The scoring graph, all in onnxruntime so no per-row work happens in JavaScript:
- * MatMulInteger([R, D] int8, [D, 1] int8) -> int32 dots, times each row's and the term's scale,
- * reshaped to [photos, K] and reduced by max over K -> [photos] float32.
- */
-function matVecSession(dim: number, rows: number): Promise<ort.InferenceSession> {
-  return cachedSession(`scores-${dim}x${rows}`, () => {
-    const g = new OnnxGraphBuilder()
-    const scaled = scaledDots(g, 'term')
-    const perPhoto = g.node('Reshape', [scaled, g.initializer('photoRows', [2], BigInt64Array.of(-1n, BigInt(rows)))], 'score')
-    g.node('ReduceMax', [perPhoto], 'score', [attr.ints('axes', [1]), attr.int('keepdims', 0)], 'scores')
-    return {
+  const perPhoto = g.node('Reshape', [dots, g.initializer('photoRows', [2], BigInt64Array.of(-1n, BigInt(rows)))], 'score')
+  g.node('ReduceMax', [perPhoto], 'score', [attr.ints('axes', [1]), attr.int('keepdims', 0)], 'scores')
+  const model = encodeOnnxModel({
+    irVersion: 8,
+    opsetVersion: 17,
+    extraOpsets: { 'com.microsoft': 1 },
+    producerName: 'sdl-tagger',
+    metadata: {},
+    graph: {
       name: 'principal-vector-scores',
       nodes: g.nodes,
       initializers: g.initializers,
-      inputs: [
-        { name: 'vectors', elemType: 'int8', shape: ['R', dim] },
-        { name: 'term', elemType: 'int8', shape: [dim, 1] },
-        { name: 'rowScales', elemType: 'float32', shape: ['R', 1] },
-        { name: 'termScale', elemType: 'float32', shape: [1] }
-      ],
+      inputs: [{ name: 'term', elemType: 'float32', shape: [1, paddedDim] }],
       outputs: [{ name: 'scores', elemType: 'float32', shape: ['P'] }]
     }
   })
-}
-
-/** int8 dot products of the `vectors` input with `terms`, back in float32: times each row's and the terms' scale. */
-function scaledDots(g: OnnxGraphBuilder, terms: string): string {
-  const dots = g.node('MatMulInteger', ['vectors', terms], 'score')
-  const asFloat = g.node('Cast', [dots], 'score', [attr.int('to', 1)])
-  return g.node('Mul', [g.node('Mul', [asFloat, 'rowScales'], 'score'), 'termScale'], 'score')
-}
-
-/** The scale that maps the largest |value| to 127 (1 for all zeros, so nothing divides by zero). */
-function int8Scale(values: ArrayLike<number>): number {
-  let max = 0
-  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]))
-  return max / 127 || 1
-}
-
-function cachedSession(key: string, graph: () => OnnxGraph): Promise<ort.InferenceSession> {
-  let session = sessions.get(key)
-  if (!session) {
-    const model = encodeOnnxModel({ irVersion: 8, opsetVersion: 17, producerName: 'sdl-tagger', metadata: {}, graph: graph() })
-    session = ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', intraOpNumThreads: availableParallelism(), logSeverityLevel: 3 })
-    sessions.set(key, session)
-  }
-  return session
+  return ort.InferenceSession.create(model, {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: availableParallelism(),
+    logSeverityLevel: 3,
+    // The arena would round the packed weights up to a power of two and keep its peak for good.
+    enableCpuMemArena: false,
+    // Shards run one after another: a pool spinning after its run would steal the cores from the next.
+    extra: { session: { intra_op: { allow_spinning: '0' } } }
+  })
 }

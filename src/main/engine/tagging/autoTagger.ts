@@ -1,15 +1,14 @@
-import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
+import type { Progress } from '../download/progress'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
-import { decodePrincipalVectors } from '../library/float16'
 import { safeRealpath } from '../library/library'
 import { Lexicon } from '../lexicon/lexicon'
 import { normalizeText } from '../lexicon/words'
 import type { PackManifest, PackVocabulary } from '../models/packManifest'
-import { DEFAULT_VOCABULARY } from '../search/defaultVocabulary'
 import { scoreAllTags } from './scoreTags'
 import { type PhotoTagState, TagStore } from './tagStore'
+import { type BaseVocabulary, type TopScores, VocabularyScorer, baseVocabulary } from './vocabularyScores'
 
 export interface SuggestOptions {
   /** At most this many suggestions (default 10). */
@@ -45,18 +44,16 @@ interface ActiveVocabulary extends PackVocabulary {
 interface Base {
   manifest: PackManifest
   lexicon: Lexicon
-  tags: string[]
-  unseen: Set<string>
-  vectors: Float32Array
+  vocabulary: BaseVocabulary
+  scorer: VocabularyScorer
 }
-
-/** Photos scored together in one onnxruntime run by `autotag`. */
-const CHUNK = 1024
 
 /**
  * Tags suggested from a photo's stored principal vectors (SDL's score, max_k <A_k, w>, over the
  * pack's tags or DEFAULT_VOCABULARY, plus the user's custom words), which the user accepts or
  * rejects; a rejected tag is never suggested for that photo again. Never runs the image model.
+ * Each photo's best tags of the base vocabulary are scored once, as it is indexed, and stored
+ * (vocabulary_scores); custom words, few and changing, are scored when suggestions are asked for.
  */
 export class AutoTagger {
   private base: Promise<Base> | null = null
@@ -65,12 +62,30 @@ export class AutoTagger {
 
   async suggestions(photoPath: string, opts: SuggestOptions = {}): Promise<TagSuggestion[]> {
     const { photo, modelId } = await this.indexedPhoto(photoPath)
-    const vocab = await this.vocabulary()
-    const store = await this.tagStore()
-    const row = store.db.prepare('SELECT vectors FROM principal_vectors WHERE photo_id = ? AND model_id = ?').get(photo.id, modelId) as { vectors: Buffer }
-    const scores = scoreAllTags(decodePrincipalVectors(row.vectors), (await this.loadBase()).manifest.rows, vocab)
-    const decided = new Set(store.photoTags(photo.id).map((t) => t.tag))
-    return pickTop(scores, vocab, decided, opts)
+    const library = await this.engine.library()
+    const [stored] = library.store.vocabularyScores(modelId, (await this.loadBase()).vocabulary.id, photo.id)
+    const decided = new Set((await this.tagStore()).photoTags(photo.id).map((t) => t.tag))
+    return this.suggest(photo.id, modelId, stored, await this.customVocabulary(), decided, opts)
+  }
+
+  /**
+   * Scores and stores the best base-vocabulary tags of every embedded photo that has none yet:
+   * called by the indexer after each batch, so new photos are auto-tagged as they are indexed.
+   */
+  async scoreNewPhotos(onProgress?: (p: Progress) => void): Promise<number> {
+    const base = await this.loadBase()
+    const library = await this.engine.library()
+    return base.scorer.scoreMissing(library.store, library.store.modelId(base.manifest), onProgress)
+  }
+
+  /** The lexicon of the active model: any word to a vector of its space. */
+  async lexicon(): Promise<Lexicon> {
+    return (await this.loadBase()).lexicon
+  }
+
+  /** The stored scores' vocabulary, for search's per-photo cut-off. */
+  async baseVocabulary(): Promise<BaseVocabulary> {
+    return (await this.loadBase()).vocabulary
   }
 
   async tags(photoPath: string, opts: SuggestOptions = {}): Promise<PhotoTags> {
@@ -104,8 +119,8 @@ export class AutoTagger {
     return word
   }
 
-  /** Suggestions for every indexed photo (of one library folder), scored in batches. */
-  async autotag(folder?: string, opts: SuggestOptions = {}): Promise<AutotagResult[]> {
+  /** Suggestions for every indexed photo (of one library folder), from the stored scores. */
+  async autotag(folder?: string, opts: SuggestOptions & { onProgress?: (p: Progress) => void } = {}): Promise<AutotagResult[]> {
     const library = await this.engine.library()
     const base = await this.loadBase()
     const modelId = library.store.modelId(base.manifest)
@@ -115,33 +130,17 @@ export class AutoTagger {
       if (!row) throw new SdlError(`${folder} is not a library folder`, 'Add it first with `sdl-tagger folders add`.')
       folderId = row.id
     }
-    const vocab = await this.vocabulary()
+    await base.scorer.scoreMissing(library.store, modelId, opts.onProgress)
     const store = await this.tagStore()
     const decided = store.decidedTags()
-    const { dim, rows } = base.manifest
-    const tagCount = vocab.tags.length
-    // [D, T]: the vocabulary transposed for one MatMul per chunk.
-    const vocabT = new Float32Array(dim * tagCount)
-    for (let t = 0; t < tagCount; t++) for (let d = 0; d < dim; d++) vocabT[d * tagCount + t] = vocab.vectors[t * dim + d]
-    const scorer = tagCount ? await batchScorer(dim, rows) : null
+    const paths = library.store.photoPaths(folderId)
+    const custom = await this.customVocabulary()
     const out: AutotagResult[] = []
-    let chunk: Array<{ id: number; path: string; vectors: Buffer }> = []
-    const flush = async () => {
-      if (!chunk.length) return
-      const values = new Float32Array(chunk.length * dim * rows)
-      chunk.forEach((p, i) => values.set(decodePrincipalVectors(p.vectors), i * dim * rows))
-      const scores = scorer ? await scorer(values, chunk.length, vocabT, tagCount) : new Float32Array(0)
-      chunk.forEach((p, i) => {
-        const own = scores.subarray(i * tagCount, (i + 1) * tagCount)
-        out.push({ path: p.path, suggestions: pickTop(own, vocab, decided.get(p.id) ?? new Set(), opts) })
-      })
-      chunk = []
+    for (const stored of library.store.vocabularyScores(modelId, base.vocabulary.id)) {
+      const path = paths.get(stored.photoId)
+      if (path === undefined) continue
+      out.push({ path, suggestions: await this.suggest(stored.photoId, modelId, stored, custom, decided.get(stored.photoId) ?? new Set(), opts) })
     }
-    for (const photo of store.embeddedPhotos(modelId, folderId)) {
-      chunk.push(photo)
-      if (chunk.length >= CHUNK) await flush()
-    }
-    await flush()
     return out
   }
 
@@ -167,23 +166,61 @@ export class AutoTagger {
 
   /** The pack's tags (or the default vocabulary) followed by the custom words it lacks. */
   async vocabulary(): Promise<ActiveVocabulary> {
-    const base = await this.loadBase()
-    const dim = base.manifest.dim
-    const known = new Set(base.tags)
-    const extra: Array<{ word: string; vector: Float32Array }> = []
+    const { vocabulary } = await this.loadBase()
+    const custom = await this.customVocabulary()
+    const vectors = new Float32Array(vocabulary.vectors.length + custom.vectors.length)
+    vectors.set(vocabulary.vectors)
+    vectors.set(custom.vectors, vocabulary.vectors.length)
+    return { tags: [...vocabulary.tags, ...custom.tags], unseen: new Set([...vocabulary.unseen, ...custom.tags]), dim: vocabulary.dim, vectors, custom: new Set(custom.tags) }
+  }
+
+  /** The custom words the base vocabulary lacks, with their vectors. */
+  private async customVocabulary(): Promise<PackVocabulary> {
+    const { vocabulary, lexicon } = await this.loadBase()
+    const known = new Set(vocabulary.tags)
+    const tags: string[] = []
+    const vectors: Float32Array[] = []
     for (const word of (await this.tagStore()).customWords()) {
       if (known.has(word)) continue
-      const found = base.lexicon.lookup(word)
+      const found = lexicon.lookup(word)
       // A word the lexicon has since lost (its imported vectors removed) is passed over.
       if (!found.ok) continue
       known.add(word)
-      extra.push({ word, vector: found.vector })
+      tags.push(word)
+      vectors.push(found.vector)
     }
-    const vectors = new Float32Array((base.tags.length + extra.length) * dim)
-    vectors.set(base.vectors)
-    extra.forEach((e, i) => vectors.set(e.vector, (base.tags.length + i) * dim))
-    const custom = new Set(extra.map((e) => e.word))
-    return { tags: [...base.tags, ...custom], unseen: new Set([...base.unseen, ...custom]), dim, vectors, custom }
+    const flat = new Float32Array(tags.length * vocabulary.dim)
+    vectors.forEach((v, i) => flat.set(v, i * vocabulary.dim))
+    return { tags, unseen: new Set(tags), dim: vocabulary.dim, vectors: flat }
+  }
+
+  /**
+   * One photo's suggestions: its stored best tags merged with the custom words' scores. When the
+   * stored list runs short (many tags decided, or more asked for than are stored), the photo is
+   * scored against the whole vocabulary from its vectors instead.
+   */
+  private async suggest(
+    photoId: number,
+    modelId: number,
+    stored: TopScores | undefined,
+    custom: PackVocabulary,
+    decided: ReadonlySet<string>,
+    opts: SuggestOptions
+  ): Promise<TagSuggestion[]> {
+    const { vocabulary, manifest } = await this.loadBase()
+    const store = (await this.engine.library()).store
+    let vectors: Float32Array | undefined
+    const vectorsOf = () => (vectors ??= store.photoVectors(photoId, modelId)!)
+    const min = opts.minScore ?? -Infinity
+    const wanted = opts.top ?? 10
+    const usable = (s: TopScores) => s.tags.filter((t, i) => s.scores[i] >= min && !decided.has(vocabulary.tags[t])).length
+    const truncated = (s: TopScores) => s.tags.length < vocabulary.tags.length && s.scores[s.scores.length - 1] >= min
+    if (!stored || (truncated(stored) && usable(stored) < wanted)) {
+      const all = scoreAllTags(vectorsOf(), manifest.rows, vocabulary)
+      stored = { tags: Uint16Array.from(all.keys()), scores: all }
+    }
+    const customScores = custom.tags.length ? scoreAllTags(vectorsOf(), manifest.rows, custom) : null
+    return merged(vocabulary, stored, custom, customScores, decided, opts)
   }
 
   private async decide(photoPath: string, tag: string, state: PhotoTagState): Promise<void> {
@@ -233,78 +270,34 @@ export class AutoTagger {
     this.base = (async () => {
       const pack = manifest.vocabulary ? await this.engine.packs.loadVocabulary(manifest) : null
       const lexicon = await Lexicon.open({ dataDir: this.engine.dataDir, manifest, vocabulary: pack })
-      if (pack) return { manifest, lexicon, tags: pack.tags, unseen: pack.unseen, vectors: pack.vectors }
-      const tags: string[] = []
-      const vectors = new Float32Array(DEFAULT_VOCABULARY.length * manifest.dim)
-      for (const word of DEFAULT_VOCABULARY) {
-        const found = lexicon.lookup(word)
-        if (!found.ok) continue
-        vectors.set(found.vector, tags.length * manifest.dim)
-        tags.push(word)
-      }
-      return { manifest, lexicon, tags, unseen: new Set<string>(), vectors: vectors.slice(0, tags.length * manifest.dim) }
+      const vocabulary = baseVocabulary(manifest, pack, lexicon)
+      return { manifest, lexicon, vocabulary, scorer: await VocabularyScorer.open(vocabulary, manifest.rows) }
     })()
     this.base.catch(() => (this.base = null))
     return this.base
   }
 }
 
-/** The best undecided tags, highest score first (ties by vocabulary order). */
-function pickTop(scores: Float32Array, vocab: PackVocabulary, decided: ReadonlySet<string>, opts: SuggestOptions): TagSuggestion[] {
+/**
+ * The best undecided tags, highest score first (ties: base vocabulary first, then its order):
+ * the stored best of the base vocabulary merged with the custom words' scores.
+ */
+function merged(
+  base: PackVocabulary,
+  stored: TopScores,
+  custom: PackVocabulary,
+  customScores: Float32Array | null,
+  decided: ReadonlySet<string>,
+  opts: SuggestOptions
+): TagSuggestion[] {
   const top = opts.top ?? 10
   const min = opts.minScore ?? -Infinity
-  const order: number[] = []
-  for (let t = 0; t < scores.length; t++) if (scores[t] >= min && !decided.has(vocab.tags[t])) order.push(t)
-  order.sort((a, b) => scores[b] - scores[a] || a - b)
-  return order.slice(0, top).map((t) => ({ tag: vocab.tags[t], score: scores[t], unseen: vocab.unseen.has(vocab.tags[t]) }))
-}
-
-type BatchScorer = (values: Float32Array, photos: number, vocabT: Float32Array, tags: number) => Promise<Float32Array>
-
-const scorers = new Map<string, Promise<BatchScorer>>()
-
-/**
- * Scores a chunk of photos against the whole vocabulary in one float32 onnxruntime run:
- * Transpose([P, D, K] -> [P, K, D]), MatMul with [D, T], ReduceMax over K -> [P, T].
- */
-function batchScorer(dim: number, rows: number): Promise<BatchScorer> {
-  const key = `${dim}x${rows}`
-  let scorer = scorers.get(key)
-  if (!scorer) {
-    scorer = (async () => {
-      const ort = await import('onnxruntime-node')
-      const { OnnxGraphBuilder, attr, encodeOnnxModel } = await import('../onnx/onnxModel')
-      const g = new OnnxGraphBuilder()
-      const kd = g.node('Transpose', ['vectors'], 'score', [attr.ints('perm', [0, 2, 1])])
-      const dots = g.node('MatMul', [kd, 'vocabulary'], 'score')
-      g.node('ReduceMax', [dots], 'score', [attr.ints('axes', [1]), attr.int('keepdims', 0)], 'scores')
-      const model = encodeOnnxModel({
-        irVersion: 8,
-        opsetVersion: 17,
-        producerName: 'sdl-tagger',
-        metadata: {},
-        graph: {
-          name: 'vocabulary-scores',
-          nodes: g.nodes,
-          initializers: g.initializers,
-          inputs: [
-            { name: 'vectors', elemType: 'float32', shape: ['P', dim, rows] },
-            { name: 'vocabulary', elemType: 'float32', shape: [dim, 'T'] }
-          ],
-          outputs: [{ name: 'scores', elemType: 'float32', shape: ['P', 'T'] }]
-        }
-      })
-      const session = await ort.InferenceSession.create(model, { intraOpNumThreads: availableParallelism(), logSeverityLevel: 3 })
-      return async (values, photos, vocabT, tags) => {
-        const result = await session.run({
-          vectors: new ort.Tensor('float32', values, [photos, dim, rows]),
-          vocabulary: new ort.Tensor('float32', vocabT, [dim, tags])
-        })
-        return result.scores.data as Float32Array
-      }
-    })()
-    scorer.catch(() => scorers.delete(key))
-    scorers.set(key, scorer)
-  }
-  return scorer
+  const candidates: Array<TagSuggestion & { order: number }> = []
+  stored.tags.forEach((t, i) => candidates.push({ tag: base.tags[t], score: stored.scores[i], unseen: base.unseen.has(base.tags[t]), order: t }))
+  customScores?.forEach((score, i) => candidates.push({ tag: custom.tags[i], score, unseen: true, order: base.tags.length + i }))
+  return candidates
+    .filter((c) => c.score >= min && !decided.has(c.tag))
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .slice(0, top)
+    .map(({ tag, score, unseen }) => ({ tag, score, unseen }))
 }
