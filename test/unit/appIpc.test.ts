@@ -1,0 +1,110 @@
+import { describe, expect, it, vi } from 'vitest'
+import { API_METHODS, type ApiEvent, EVENT_CHANNEL, type SdlTaggerApi, type SdlTaggerBridge, ipcChannel } from '../../src/shared/api'
+import { forwardEvents, registerApiHandlers } from '../../src/main/app/ipc'
+import { EngineApi } from '../../src/main/engine/api/engineApi'
+import { EventHub } from '../../src/main/engine/api/eventHub'
+
+/** An ipcMain stand-in that records handlers and can invoke them as the renderer would. */
+function fakeIpcMain() {
+  const handlers = new Map<string, (event: unknown, ...args: unknown[]) => unknown>()
+  return {
+    handlers,
+    handle: (channel: string, listener: (event: unknown, ...args: unknown[]) => unknown) => {
+      if (handlers.has(channel)) throw new Error(`second handler for ${channel}`)
+      handlers.set(channel, listener)
+    },
+    removeHandler: (channel: string) => void handlers.delete(channel),
+    invoke: (channel: string, ...args: unknown[]) => handlers.get(channel)!({ sender: {} }, ...args)
+  }
+}
+
+/** An API whose every method records its arguments and answers which method it was. */
+function recordingApi(calls: Array<[string, unknown[]]>): SdlTaggerApi {
+  return Object.fromEntries(
+    API_METHODS.map((m) => [
+      m,
+      async (...args: unknown[]) => {
+        calls.push([m, args])
+        return { ok: true, value: m }
+      }
+    ])
+  ) as unknown as SdlTaggerApi
+}
+
+describe('IPC wiring', () => {
+  it('lists every method the engine API implements, and nothing else', () => {
+    const implemented = Object.getOwnPropertyNames(EngineApi.prototype).filter(
+      (name) => name !== 'constructor' && typeof (EngineApi.prototype as unknown as Record<string, unknown>)[name] === 'function'
+    )
+    for (const method of API_METHODS) expect(implemented, method).toContain(method)
+    expect(new Set(API_METHODS).size).toBe(API_METHODS.length)
+  })
+
+  it('registers one channel per contract method and forwards the arguments unchanged', async () => {
+    const ipc = fakeIpcMain()
+    const calls: Array<[string, unknown[]]> = []
+    registerApiHandlers(ipc, recordingApi(calls))
+    expect([...ipc.handlers.keys()].sort()).toEqual(API_METHODS.map(ipcChannel).sort())
+    for (const channel of ipc.handlers.keys()) expect(channel).toMatch(/^sdl:api:[a-zA-Z]+$/)
+    expect(await ipc.invoke(ipcChannel('search'), 'dog -cat', { limit: 5 })).toEqual({ ok: true, value: 'search' })
+    expect(await ipc.invoke(ipcChannel('acceptTag'), 12, 'beach')).toEqual({ ok: true, value: 'acceptTag' })
+    expect(calls).toEqual([
+      ['search', ['dog -cat', { limit: 5 }]],
+      ['acceptTag', [12, 'beach']]
+    ])
+  })
+
+  it('removes every handler it registered', () => {
+    const ipc = fakeIpcMain()
+    const remove = registerApiHandlers(ipc, recordingApi([]))
+    remove()
+    expect(ipc.handlers.size).toBe(0)
+  })
+
+  it('answers an engine failure as an error envelope through IPC, never a rejection', async () => {
+    const ipc = fakeIpcMain()
+    const api = new EngineApi({ dataDir: '/nonexistent/sdl-tagger-test', packs: { list: () => Promise.reject(new Error('disk gone')) } } as never)
+    registerApiHandlers(ipc, api)
+    expect(await ipc.invoke(ipcChannel('listCatalog'))).toEqual({ ok: false, error: { message: 'disk gone' } })
+  })
+
+  it('sends every event to the window until it is destroyed, then stops listening', () => {
+    const hub = new EventHub()
+    const sent: Array<[string, ApiEvent]> = []
+    let destroyed = false
+    forwardEvents((l) => hub.subscribe(l), { isDestroyed: () => destroyed, send: (channel, event) => sent.push([channel, event]) })
+    const event: ApiEvent = { type: 'library-changed', change: 'folders' }
+    hub.emit(event)
+    expect(sent).toEqual([[EVENT_CHANNEL, event]])
+    destroyed = true
+    hub.emit(event)
+    expect(sent).toHaveLength(1)
+    expect(hub.size).toBe(0)
+  })
+
+  it('the preload exposes exactly the contract plus onEvent, each method invoking its channel', async () => {
+    const exposed: Record<string, unknown> = {}
+    const invoke = vi.fn(async (channel: string, ...args: unknown[]) => ({ ok: true, value: [channel, args] }))
+    const listeners = new Map<string, (...a: unknown[]) => void>()
+    vi.resetModules()
+    vi.doMock('electron', () => ({
+      contextBridge: { exposeInMainWorld: (key: string, value: unknown) => (exposed[key] = value) },
+      ipcRenderer: {
+        invoke,
+        on: (channel: string, l: (...a: unknown[]) => void) => listeners.set(channel, l),
+        off: (channel: string) => listeners.delete(channel)
+      }
+    }))
+    await import('../../src/preload/index')
+    const bridge = exposed.sdlTagger as SdlTaggerBridge
+    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent'].sort())
+    expect(await bridge.getPhoto(7, { top: 3 })).toEqual({ ok: true, value: [ipcChannel('getPhoto'), [7, { top: 3 }]] })
+    const got: ApiEvent[] = []
+    const off = bridge.onEvent((e) => got.push(e))
+    listeners.get(EVENT_CHANNEL)!({ sender: {} }, { type: 'notice', message: 'hi' })
+    expect(got).toEqual([{ type: 'notice', message: 'hi' }])
+    off()
+    expect(listeners.has(EVENT_CHANNEL)).toBe(false)
+    vi.doUnmock('electron')
+  })
+})
