@@ -39,9 +39,21 @@ export function fromFloat16(h: number): number {
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15)
 }
 
-export function decodeFloat16(bytes: Uint8Array): Float32Array {
+/** Every half's float32 value, made on first use: loading a library decodes millions of values. */
+let halfToFloat: Float32Array | null = null
+
+function halfTable(): Float32Array {
+  if (!halfToFloat) {
+    halfToFloat = new Float32Array(65536)
+    for (let h = 0; h < 65536; h++) halfToFloat[h] = fromFloat16(h)
+  }
+  return halfToFloat
+}
+
+export function decodeFloat16(bytes: Uint8Array, scale = 1): Float32Array {
+  const table = halfTable()
   const out = new Float32Array(bytes.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = fromFloat16(bytes[2 * i] | (bytes[2 * i + 1] << 8))
+  for (let i = 0; i < out.length; i++) out[i] = table[bytes[2 * i] | (bytes[2 * i + 1] << 8)] * scale
   return out
 }
 
@@ -63,8 +75,5 @@ export function encodePrincipalVectors(values: ArrayLike<number>): Buffer {
 
 export function decodePrincipalVectors(bytes: Uint8Array): Float32Array {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const scale = view.readFloatLE(0)
-  const values = decodeFloat16(view.subarray(4))
-  for (let i = 0; i < values.length; i++) values[i] *= scale
-  return values
+  return decodeFloat16(view.subarray(4), view.readFloatLE(0))
 }
