@@ -10,6 +10,7 @@ import { registerSearchCommand } from './commands/searchCommand'
 import { registerServeCommands } from './commands/serveCommands'
 import { registerStatusCommand } from './commands/statusCommand'
 import { registerTagCommands } from './commands/tagCommands'
+import { registerXmpCommands } from './commands/xmpCommands'
 
 /**
  * Runs the command line and returns the exit code: 0 only when everything asked for worked,
@@ -41,6 +42,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerLexiconCommands(program, ctx)
   registerTagCommands(program, ctx)
   registerServeCommands(program, ctx)
+  registerXmpCommands(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -7,6 +7,7 @@ import type { ModelSession, ProviderAttempt } from './inference/modelSession'
 import type { Library } from './library/library'
 import type { SearchService } from './search/searchService'
 import type { AutoTagger } from './tagging/autoTagger'
+import type { XmpService } from './xmp/xmpService'
 import type { PackManifest } from './models/packManifest'
 import { PackStore } from './models/packStore'
 import { scoreAllTags, topTags } from './tagging/scoreTags'
@@ -34,6 +35,7 @@ export class Engine {
   private openedLibrary: Promise<Library> | null = null
   private searchService: Promise<SearchService> | null = null
   private autoTagger: Promise<AutoTagger> | null = null
+  private xmpService: Promise<XmpService> | null = null
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.packs = new PackStore(opts.dataDir ?? defaultDataDir())
@@ -105,6 +107,12 @@ export class Engine {
     return this.searchService
   }
 
+  /** XMP sidecars (export and import through ExifTool, which starts on first use). */
+  xmp(): Promise<XmpService> {
+    this.xmpService ??= import('./xmp/xmpService').then(({ XmpService }) => new XmpService(this))
+    return this.xmpService
+  }
+
   /** Tag suggestions, and the tags the user accepted, rejected or added. */
   tagger(): Promise<AutoTagger> {
     this.autoTagger ??= import('./tagging/autoTagger').then(({ AutoTagger }) => new AutoTagger(this))
@@ -112,6 +120,10 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    const xmp = this.xmpService
+    this.xmpService = null
+    // ExifTool's perl processes would otherwise keep a CLI run or a test worker alive.
+    await (await xmp?.catch(() => null))?.close()
     const library = this.openedLibrary
     this.openedLibrary = null
     ;(await library?.catch(() => null))?.close()

@@ -79,6 +79,26 @@ export const MIGRATIONS: readonly Migration[] = [
     `
   },
   {
+    version: 3,
+    name: 'XMP sidecars: where a tag came from, and the keywords this app wrote to each sidecar',
+    sql: `
+      -- 'xmp': a keyword imported from a sidecar or the photo's own metadata; never written back
+      ALTER TABLE photo_tags ADD COLUMN source TEXT NOT NULL DEFAULT 'app' CHECK (source IN ('app', 'xmp'));
+      CREATE INDEX photo_tags_tag ON photo_tags(tag);
+      -- Per sidecar file: the entries this app added to each keyword field (JSON), so a later
+      -- export removes only those; the tags it exported and the file's SHA-256 after that export
+      -- let an export with nothing new skip the file without reading it.
+      CREATE TABLE xmp_sidecars (
+        sidecar_path TEXT PRIMARY KEY,
+        photo_id INTEGER REFERENCES photos(id) ON DELETE SET NULL,
+        written TEXT NOT NULL,
+        exported_tags TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        exported_at TEXT NOT NULL
+      );
+    `
+  },
+  {
     version: 4,
     name: "each photo's best tags of the model's vocabulary, stored when it is indexed",
     sql: `

@@ -2,6 +2,9 @@ import type { LibraryDatabase } from '../library/database'
 
 export type PhotoTagState = 'accepted' | 'rejected' | 'user'
 
+/** Where a photo tag came from: decided or added in this app, or imported from XMP metadata. */
+export type TagSource = 'app' | 'xmp'
+
 /** The SQL of photo_tags and custom_vocabulary (migration 2), one place for AutoTagger. */
 export class TagStore {
   constructor(readonly db: LibraryDatabase) {}
@@ -45,6 +48,54 @@ export class TagStore {
          WHERE v.model_id = ? ${folderClause} ORDER BY p.id`
       )
       .iterate(...args) as IterableIterator<{ id: number; path: string; vectors: Buffer }>
+  }
+
+  /**
+   * Stores keywords read from a photo's sidecar or embedded metadata as the user's own tags
+   * (source 'xmp'), so they are never suggested and never written back. A tag the photo already
+   * has, in any state, is left as the user decided it. Returns the tags that were new.
+   */
+  importPhotoTags(photoId: number, tags: readonly string[]): string[] {
+    const insert = this.db.prepare(
+      `INSERT INTO photo_tags (photo_id, tag, state, created_at, source) VALUES (?, ?, 'user', ?, 'xmp')
+       ON CONFLICT(photo_id, tag) DO NOTHING`
+    )
+    const added: string[] = []
+    const now = new Date().toISOString()
+    this.db.transaction(() => {
+      for (const tag of tags) if (insert.run(photoId, tag, now).changes) added.push(tag)
+    })()
+    return added
+  }
+
+  /**
+   * What XMP export writes, keyed by photo id: accepted tags and the user's own tags added in the
+   * app, never keywords imported from XMP (they are in the sidecar already) nor rejected ones.
+   */
+  exportableTags(): Map<number, string[]> {
+    const out = new Map<number, string[]>()
+    const rows = this.db
+      .prepare(
+        `SELECT photo_id AS photoId, tag FROM photo_tags
+         WHERE state = 'accepted' OR (state = 'user' AND source = 'app') ORDER BY photo_id, created_at, tag`
+      )
+      .iterate() as IterableIterator<{ photoId: number; tag: string }>
+    for (const { photoId, tag } of rows) {
+      let list = out.get(photoId)
+      if (!list) out.set(photoId, (list = []))
+      list.push(tag)
+    }
+    return out
+  }
+
+  /** Photos carrying `tag` as accepted or the user's own (added in the app or imported from XMP). */
+  photosWithTag(tag: string): Array<{ id: number; path: string; state: PhotoTagState; source: TagSource }> {
+    return this.db
+      .prepare(
+        `SELECT p.id, p.path, t.state, t.source FROM photo_tags t JOIN photos p ON p.id = t.photo_id
+         WHERE t.tag = ? AND t.state IN ('accepted', 'user') ORDER BY p.path`
+      )
+      .all(tag) as Array<{ id: number; path: string; state: PhotoTagState; source: TagSource }>
   }
 
   customWords(): string[] {
