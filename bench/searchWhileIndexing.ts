@@ -1,0 +1,89 @@
+/**
+ * A query typed while indexing runs: a library of `--library` photos of random principal vectors
+ * (in the ConSE test pack's space, D=100, K=7) is searched every 100 ms while `--photos` newly
+ * generated JPEGs are indexed into it with the real model. Prints the query latency before and
+ * during indexing, and how many of the new photos the index had caught up with at the end.
+ *
+ *   npm run bench:search-while-indexing -- [--library 100000] [--photos 600]
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Engine } from '../src/main/engine/engine'
+import type { PhotoOutcome } from '../src/main/engine/library/libraryStore'
+import { addOnnxModel } from '../src/main/engine/models/packBuilders'
+import { writeTestPhoto } from '../test/helpers/generatedPhotos'
+import { prng } from '../test/helpers/prng'
+import { CONSE_ONNX } from '../test/helpers/sharedData'
+
+const { values } = parseArgs({ options: { library: { type: 'string', default: '100000' }, photos: { type: 'string', default: '600' } } })
+const LIBRARY = Number(values.library)
+const PHOTOS = Number(values.photos)
+const WORDS = ['dog', 'beach', 'car', 'pizza', 'snow', 'bicycle', 'kitchen', 'sunset']
+
+const dir = mkdtempSync(join(tmpdir(), 'sdl-bench-live-'))
+const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]
+try {
+  const engine = new Engine({ dataDir: join(dir, 'data'), executionProvider: 'cpu' })
+  await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
+  const manifest = await engine.manifest()
+  const library = await engine.library()
+  mkdirSync(join(dir, 'Archive'))
+  const old = library.addFolder(join(dir, 'Archive'))
+  const fresh = join(dir, 'Imported')
+  for (let i = 0; i < PHOTOS; i++) await writeTestPhoto(join(fresh, `${i}.jpg`), i)
+  library.addFolder(fresh)
+
+  // The existing library, written as the indexer writes it (its files are never read: only the new folder is indexed).
+  const modelId = library.store.modelId(manifest)
+  const folderId = library.store.folder(old.path)!.id
+  const random = prng(3)
+  for (let first = 0; first < LIBRARY; first += 1000) {
+    const outcomes: PhotoOutcome[] = []
+    for (let p = first; p < Math.min(LIBRARY, first + 1000); p++) {
+      outcomes.push({
+        kind: 'indexed',
+        facts: { path: join(old.path, `${p}.jpg`), folderId, size: 1, mtimeMs: 0, fingerprint: `old${p}` },
+        details: { format: 'jpeg', width: 1, height: 1, orientation: null, takenAt: null, camera: null },
+        vectors: Float32Array.from({ length: manifest.dim * manifest.rows }, () => random() - 0.5)
+      })
+    }
+    library.store.writeOutcomes(outcomes, modelId)
+  }
+  const search = await engine.search()
+  let started = performance.now()
+  await search.search('dog')
+  console.log(`${LIBRARY} photos: first query (loads the lexicon, scores missing suggestions, builds the index) ${((performance.now() - started) / 1000).toFixed(1)} s`)
+
+  const query = async (i: number) => {
+    const t = performance.now()
+    const response = await search.search(WORDS[i % WORDS.length], { all: true, limit: 20 })
+    return { ms: performance.now() - t, photos: response.photos }
+  }
+  const idle: number[] = []
+  for (let i = 0; i < 20; i++) idle.push((await query(i)).ms)
+
+  const during: number[] = []
+  let inIndex = 0
+  let indexing = true
+  started = performance.now()
+  const run = library.index(fresh).finally(() => (indexing = false))
+  for (let i = 0; indexing; i++) {
+    const r = await query(i)
+    during.push(r.ms)
+    inIndex = r.photos
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const summary = await run
+  const seconds = (performance.now() - started) / 1000
+  const after = await query(0)
+  console.log(`idle: one-word query p50 ${percentile(idle, 0.5).toFixed(1)} ms, p95 ${percentile(idle, 0.95).toFixed(1)} ms`)
+  console.log(
+    `while indexing ${summary.indexed} photos (${seconds.toFixed(1)} s): ${during.length} queries, p50 ${percentile(during, 0.5).toFixed(1)} ms, ` +
+      `p95 ${percentile(during, 0.95).toFixed(1)} ms, max ${Math.max(...during).toFixed(1)} ms; the last one saw ${inIndex - LIBRARY} new photos, the next ${after.photos - LIBRARY}`
+  )
+  await engine.close()
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
