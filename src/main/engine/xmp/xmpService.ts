@@ -99,7 +99,7 @@ export class XmpService {
     await forEachChunk(photos, run.signal, async (chunk) => {
       const sidecars = await Promise.all(chunk.map((photo) => this.existingSidecar(photo.path, summary)))
       const files = chunk.flatMap((photo, i) => (sidecars[i] ? [sidecars[i]!, photo.path] : [photo.path]))
-      const reads = new Map((await this.exiftool.read(files, ['-File:FileType', ...KEYWORD_READ_TAGS])).map((r, i) => [files[i], r]))
+      const reads = new Map((await this.exiftool.read(files, ['-File:FileType', '-ExifTool:Warning', '-ExifTool:Error', ...KEYWORD_READ_TAGS])).map((r, i) => [files[i], r]))
       chunk.forEach((photo, i) => {
         const sidecar = sidecars[i]
         let fromSidecar: ExifToolTags | null = null
