@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander'
-import { AutoTagger, type TagSuggestion } from '../../engine/tagging/autoTagger'
+import type { TagSuggestion } from '../../engine/tagging/autoTagger'
+import { createProgressBar } from '../progressBar'
 import type { CliContext } from '../cliContext'
 import { positiveInt } from '../options'
 
@@ -15,7 +16,7 @@ function formatSuggestions(suggestions: readonly TagSuggestion[]): string {
 }
 
 export function registerTagCommands(program: Command, ctx: () => CliContext): void {
-  const tagger = (c: CliContext) => new AutoTagger(c.engine)
+  const tagger = (c: CliContext) => c.engine.tagger()
 
   program
     .command('tags <photo>')
@@ -24,7 +25,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .option('--min-score <s>', 'leave out suggestions scoring below this', finiteNumber)
     .action(async (photo: string, opts: { top: number; minScore?: number }) => {
       const c = ctx()
-      const t = await tagger(c).tags(photo, { top: opts.top, minScore: opts.minScore })
+      const t = await (await tagger(c)).tags(photo, { top: opts.top, minScore: opts.minScore })
       const list = (xs: string[]) => (xs.length ? xs.join(', ') : '(none)')
       c.result(
         [`${photo}`, `  accepted:    ${list(t.accepted)}`, `  your tags:   ${list(t.user)}`, `  rejected:    ${list(t.rejected)}`, `  suggestions: ${formatSuggestions(t.suggestions)}`].join('\n'),
@@ -39,7 +40,9 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .option('--min-score <s>', 'leave out suggestions scoring below this', finiteNumber)
     .action(async (folder: string | undefined, opts: { top: number; minScore?: number }) => {
       const c = ctx()
-      const results = await tagger(c).autotag(folder, { top: opts.top, minScore: opts.minScore })
+      // Photos not auto-tagged yet (indexed by an older version, or before the vocabulary changed) are scored first.
+      const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
+      const results = await (await tagger(c)).autotag(folder, { top: opts.top, minScore: opts.minScore, onProgress: (p) => bar.update(p) }).finally(() => bar.done())
       const human = results.length
         ? results.map((r) => `${r.path}: ${formatSuggestions(r.suggestions)}`).join('\n')
         : 'No indexed photos. Add a folder with `sdl-tagger folders add` and run `sdl-tagger index`.'
@@ -51,7 +54,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .description('accept a suggested tag for a photo (also one rejected before)')
     .action(async (photo: string, tag: string) => {
       const c = ctx()
-      await tagger(c).accept(photo, tag)
+      await (await tagger(c)).accept(photo, tag)
       c.result(`Accepted '${tag}' for ${photo}`, { path: photo, tag, state: 'accepted' })
     })
 
@@ -60,7 +63,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .description('reject a suggested tag: it is never suggested for this photo again')
     .action(async (photo: string, tag: string) => {
       const c = ctx()
-      await tagger(c).reject(photo, tag)
+      await (await tagger(c)).reject(photo, tag)
       c.result(`Rejected '${tag}' for ${photo}`, { path: photo, tag, state: 'rejected' })
     })
 
@@ -69,7 +72,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .description('give a photo a tag of your own (any word or phrase the lexicon knows)')
     .action(async (photo: string, tag: string) => {
       const c = ctx()
-      const word = await tagger(c).addTag(photo, tag)
+      const word = await (await tagger(c)).addTag(photo, tag)
       c.result(`Tagged ${photo} '${word}'`, { path: photo, tag: word, state: 'user' })
     })
 
@@ -80,7 +83,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .description('add words (each must be one the lexicon knows)')
     .action(async (words: string[]) => {
       const c = ctx()
-      const added = await tagger(c).addWords(words)
+      const added = await (await tagger(c)).addWords(words)
       c.result(added.length ? `Added ${added.join(', ')}` : 'Those words were already in the vocabulary', { added })
     })
 
@@ -89,7 +92,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .description('remove a word from your vocabulary')
     .action(async (word: string) => {
       const c = ctx()
-      await tagger(c).removeWord(word)
+      await (await tagger(c)).removeWord(word)
       c.result(`Removed ${word}`, { removed: word })
     })
 
@@ -98,7 +101,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
     .description('list your words')
     .action(async () => {
       const c = ctx()
-      const words = await tagger(c).customWords()
+      const words = await (await tagger(c)).customWords()
       c.result(words.length ? words.join('\n') : 'No custom words yet. Add some with `sdl-tagger vocab add <words...>`.', words)
     })
 }

@@ -35,7 +35,6 @@ import { catalogEntry, catalogNames } from '../models/catalog'
 import { installCatalogPack } from '../models/installPack'
 import type { PackManifest } from '../models/packManifest'
 import { importSdlCheckpoint } from '../models/packBuilders'
-import { AutoTagger } from '../tagging/autoTagger'
 import { scoreAllTags } from '../tagging/scoreTags'
 import { TagStore } from '../tagging/tagStore'
 import { toApiError } from './errors'
@@ -59,7 +58,6 @@ export class EngineApi implements SdlTaggerApi {
   readonly events = new EventHub()
   readonly settings: SettingsStore
   private readonly indexing: IndexingRuns
-  private readonly tagger: AutoTagger
   private install: { name: string; controller: AbortController } | null = null
   private lexicon: { key: string; lexicon: Promise<Lexicon> } | null = null
   private searchGeneration = 0
@@ -68,7 +66,6 @@ export class EngineApi implements SdlTaggerApi {
 
   constructor(private readonly engine: Engine) {
     this.settings = new SettingsStore(engine.dataDir)
-    this.tagger = new AutoTagger(engine)
     this.indexing = new IndexingRuns(engine, this.events, () => this.events.emit({ type: 'library-changed', change: 'photos' }))
   }
 
@@ -276,15 +273,15 @@ export class EngineApi implements SdlTaggerApi {
   }
 
   acceptTag(id: PhotoId, tag: string): Promise<Result<PhotoTagsState>> {
-    return this.decide(id, (path) => this.tagger.accept(path, requireString(tag, 'tag')))
+    return this.decide(id, async (path) => (await this.engine.tagger()).accept(path, requireString(tag, 'tag')))
   }
 
   rejectTag(id: PhotoId, tag: string): Promise<Result<PhotoTagsState>> {
-    return this.decide(id, (path) => this.tagger.reject(path, requireString(tag, 'tag')))
+    return this.decide(id, async (path) => (await this.engine.tagger()).reject(path, requireString(tag, 'tag')))
   }
 
   addTag(id: PhotoId, tag: string): Promise<Result<PhotoTagsState>> {
-    return this.decide(id, async (path) => void (await this.tagger.addTag(path, requireString(tag, 'tag'))))
+    return this.decide(id, async (path) => void (await (await this.engine.tagger()).addTag(path, requireString(tag, 'tag'))))
   }
 
   // --- XMP and settings ----------------------------------------------------------------------
@@ -358,11 +355,11 @@ export class EngineApi implements SdlTaggerApi {
   /** Decided tags with their scores, and the best undecided suggestions. */
   private async tagsState(photoId: number, path: string, principal: Float32Array, manifest: PackManifest, options: PhotoDetailsOptions): Promise<PhotoTagsState> {
     const settings = await this.settings.get()
-    const suggestions = await this.tagger.suggestions(path, {
+    const suggestions = await (await this.engine.tagger()).suggestions(path, {
       top: options.top ?? settings.suggestionCount,
       minScore: options.minScore ?? settings.minScore ?? undefined
     })
-    const vocab = await this.tagger.vocabulary()
+    const vocab = await (await this.engine.tagger()).vocabulary()
     const scores = scoreAllTags(principal, manifest.rows, vocab)
     const index = new Map(vocab.tags.map((t, i) => [t, i]))
     const lexicon = await this.openLexicon()
@@ -379,7 +376,7 @@ export class EngineApi implements SdlTaggerApi {
 
   /** Each principal vector A_k described by the vocabulary words it scores highest. */
   private async facets(principal: Float32Array, manifest: PackManifest): Promise<Facet[]> {
-    const vocab = await this.tagger.vocabulary()
+    const vocab = await (await this.engine.tagger()).vocabulary()
     const { dim, rows } = manifest
     const facets: Facet[] = []
     for (let k = 0; k < rows; k++) {
