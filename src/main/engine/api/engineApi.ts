@@ -109,7 +109,8 @@ export class EngineApi implements SdlTaggerApi {
           replace: options.replace,
           signal: controller.signal,
           onProgress: (p) => report({ phase: 'download', done: p.done, total: p.total, unit: p.unit, ratePerSecond: p.ratePerSecond, etaSeconds: p.etaSeconds }),
-          onStep: (step) => report({ step, phase: /^Download/.test(step) ? 'download' : 'import' })
+          // A new step is a new file or stage: its progress starts afresh.
+          onStep: (step) => report({ step, phase: /^Download/.test(step) ? 'download' : 'import', done: 0, total: null, ratePerSecond: 0, etaSeconds: null })
         })
       )
     )
@@ -464,14 +465,15 @@ export class EngineApi implements SdlTaggerApi {
         await this.startRun().catch(() => {})
         await this.indexing.settled()
         if (controller.signal.aborted) return
-        const following = library.watch({
+        await library.watch({
           signal: controller.signal,
           onNotice: (message) => this.events.emit({ type: 'notice', message }),
-          onApplied: () => this.events.emit({ type: 'library-changed', change: 'photos' })
+          onApplied: () => this.events.emit({ type: 'library-changed', change: 'photos' }),
+          onReady: () => {
+            watching.state = 'watching'
+            this.emitWatch()
+          }
         })
-        watching.state = 'watching'
-        this.emitWatch()
-        await following
       } catch (err) {
         watching.state = 'error'
         this.emitWatch(err)

@@ -13,6 +13,8 @@ import { LibraryStore } from './libraryStore'
 export interface WatchOptions extends IndexOptions {
   /** Told after each batch of changes has been applied. */
   onApplied?: (batch: ChangeBatch, summary: IndexSummary) => void
+  /** Told once every folder is being followed: changes from then on are seen. */
+  onReady?: () => void
   usePolling?: boolean
 }
 
@@ -96,6 +98,7 @@ export class Library {
     })
     try {
       for (const folder of this.store.folders()) await watcher.add(folder.path)
+      opts.onReady?.()
       await new Promise<void>((resolveWait) => {
         if (opts.signal?.aborted) return resolveWait()
         opts.signal?.addEventListener('abort', () => resolveWait(), { once: true })
