@@ -259,20 +259,29 @@ export interface XmpExportRequest {
 }
 
 export interface XmpExportEntry {
+  /** The photo (for a RAW+JPEG pair sharing one sidecar, both paths joined by ' + '). */
   photoPath: string
   sidecarPath: string
   action: 'create' | 'update' | 'unchanged' | 'error'
+  /** Keywords added to the sidecar. */
   tags: string[]
+  /** Keywords this app wrote before and removes now (the user's own are never removed). */
+  removed?: string[]
   reason?: string
 }
 
 export interface XmpExportReport {
   dryRun: boolean
+  /** Sidecars written (for a dry run: that would be written). */
   written: number
+  /** Sidecars that needed no change, left byte for byte as they were. */
   unchanged: number
+  /** Photos skipped, each listed in `entries` with action 'error' and the reason. */
   failed: number
-  /** Per photo; for a dry run, what would be written. */
+  /** Per sidecar written or to be written, and per photo skipped; for a dry run, what would be written. */
   entries: XmpExportEntry[]
+  /** Things to know that did not stop a sidecar, e.g. two photos sharing one. */
+  warnings?: string[]
 }
 
 export type Theme = 'system' | 'light' | 'dark'
@@ -286,7 +295,11 @@ export interface AppSettings {
   /** Suggestions shown per photo. */
   suggestionCount: number
   theme: Theme
-  /** Where XMP sidecars go; null: next to each photo. */
+  /**
+   * The first level of the hierarchical keywords XMP export writes (`AI|dog` in Lightroom,
+   * `AI/dog` in digiKam); null: 'AI'. Sidecars always go next to their photos, where other apps
+   * look for them.
+   */
   xmpRoot: string | null
   xmpNaming: XmpNaming
   /** Follow the library folders for changes while the app runs. */

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -200,6 +200,27 @@ describe('web mode over a real library', () => {
     expect(ownTag).toMatchObject({ tag: 'birthday party', unseen: true, score: expect.any(Number) })
     expect(await client.addTag(id, 'qwzxv')).toMatchObject({ ok: false, error: { message: expect.stringMatching(/Unknown word 'qwzxv'/) } })
     expect(await client.getPhoto(999_999)).toMatchObject({ ok: false, error: { message: 'No photo 999999 in the library' } })
+  })
+
+  it('exports XMP sidecars: the dry run previews without writing, the export writes the accepted tags', async () => {
+    const client = http()
+    const { photos } = value(await client.listPhotos({ offset: 0, limit: 10 }))
+    const photo = photos[0]
+    const { decided } = value(await client.getPhoto(photo.id)).tags
+    const accepted = decided.find((d) => d.state === 'accepted')!.tag
+    const sidecar = `${photo.path}.xmp`
+    const preview = value(await client.exportXmp({ dryRun: true }))
+    expect(preview).toMatchObject({ dryRun: true, failed: 0 })
+    const entry = preview.entries.find((e) => e.sidecarPath === sidecar)!
+    expect(entry).toMatchObject({ photoPath: photo.path, action: 'create' })
+    expect(entry.tags).toEqual(expect.arrayContaining([accepted, 'birthday party']))
+    expect(existsSync(sidecar)).toBe(false)
+    const written = value(await client.exportXmp({ dryRun: false }))
+    expect(written).toMatchObject({ dryRun: false, written: preview.written, failed: 0 })
+    expect(readFileSync(sidecar, 'utf8')).toContain(accepted)
+    // Nothing changed since: the sidecar is left as it is.
+    expect(value(await client.exportXmp({ dryRun: true }))).toMatchObject({ written: 0, unchanged: written.written })
+    expect(await client.exportXmp({ dryRun: true, minScore: 'high' as never })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/minScore/) } })
   })
 
   it('keeps settings in the data folder and refuses bad values by name', async () => {

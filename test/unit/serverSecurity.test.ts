@@ -70,10 +70,10 @@ describe('settings of the window', () => {
   it('starts from the defaults, keeps valid updates and refuses bad ones whole', async () => {
     const store = new SettingsStore(tmp.dir)
     expect(await store.get()).toEqual(DEFAULT_SETTINGS)
-    expect(await store.update({ theme: 'light', xmpRoot: '/srv/xmp' })).toMatchObject({ theme: 'light', xmpRoot: '/srv/xmp' })
+    expect(await store.update({ theme: 'light', xmpRoot: 'Tagger' })).toMatchObject({ theme: 'light', xmpRoot: 'Tagger' })
     await expect(store.update({ theme: 'dark', topN: 0 })).rejects.toThrow(/Setting 'topN' must be a whole number/)
-    await expect(store.update({ xmpRoot: 'relative/dir' })).rejects.toThrow(/absolute folder path/)
-    expect(await new SettingsStore(tmp.dir).get()).toMatchObject({ theme: 'light', topN: 10, xmpRoot: '/srv/xmp' })
+    await expect(store.update({ xmpRoot: 'AI/auto' })).rejects.toThrow(/Setting 'xmpRoot' the hierarchy root 'AI\/auto' must not contain/)
+    expect(await new SettingsStore(tmp.dir).get()).toMatchObject({ theme: 'light', topN: 10, xmpRoot: 'Tagger' })
   })
 
   it('falls back to the default for a value a hand edit broke', async () => {

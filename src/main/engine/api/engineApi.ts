@@ -22,9 +22,11 @@ import type {
   SdlTaggerApi,
   SearchRequestOptions,
   WatchState,
+  XmpExportEntry,
   XmpExportReport,
   XmpExportRequest
 } from '../../../shared/api'
+import type { XmpExportSummary } from '../../../shared/xmp'
 import type { ModelInfo } from '../../../shared/models'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
@@ -287,9 +289,18 @@ export class EngineApi implements SdlTaggerApi {
 
   // --- XMP and settings ----------------------------------------------------------------------
 
-  exportXmp(_request: XmpExportRequest): Promise<Result<XmpExportReport>> {
-    return toResult(() => {
-      throw new SdlError('XMP export is not available yet in this version', 'It is being built; tags stay in the library until then.')
+  exportXmp(request: XmpExportRequest): Promise<Result<XmpExportReport>> {
+    return toResult(async () => {
+      const settings = await this.settings.get()
+      const minScore = request?.minScore
+      if (minScore !== undefined && (typeof minScore !== 'number' || !Number.isFinite(minScore))) throw new SdlError(`minScore must be a number, got ${JSON.stringify(minScore)}`)
+      const summary = await (await this.engine.xmp()).exportSidecars({
+        dryRun: Boolean(request?.dryRun),
+        minScore,
+        naming: (request?.naming ?? settings.xmpNaming) === 'photo.xmp' ? 'adobe' : 'ext',
+        root: settings.xmpRoot ?? undefined
+      })
+      return toXmpReport(summary)
     })
   }
 
@@ -496,6 +507,19 @@ export class EngineApi implements SdlTaggerApi {
     await this.stopWatching()
     await this.startWatching()
   }
+}
+
+/** The XMP service's summary as the export screen lists it: one entry per sidecar, and per photo skipped. */
+function toXmpReport(summary: XmpExportSummary): XmpExportReport {
+  const entries: XmpExportEntry[] = summary.changes.map((c) => ({
+    photoPath: c.photos.join(' + '),
+    sidecarPath: c.sidecar,
+    action: c.create ? 'create' : 'update',
+    tags: c.add,
+    removed: c.remove
+  }))
+  for (const s of summary.skipped) entries.push({ photoPath: s.path, sidecarPath: '', action: 'error', tags: [], reason: s.reason })
+  return { dryRun: summary.dryRun, written: summary.written, unchanged: summary.unchanged, failed: summary.skipped.length, entries, warnings: summary.warnings }
 }
 
 function requireString(value: unknown, what: string): string {

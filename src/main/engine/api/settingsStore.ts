@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { type AppSettings, DEFAULT_SETTINGS } from '../../../shared/api'
 import { SdlError } from '../errors'
+import { checkRoot } from '../xmp/keywordFields'
 
 /** Each setting's check: returns the reason a value is refused, or null. */
 const RULES: { [K in keyof AppSettings]: (value: unknown) => string | null } = {
@@ -10,7 +11,7 @@ const RULES: { [K in keyof AppSettings]: (value: unknown) => string | null } = {
   minScore: (v) => (v === null || (typeof v === 'number' && Number.isFinite(v)) ? null : 'must be a number, or null for no floor'),
   suggestionCount: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 200 ? null : 'must be a whole number from 1 to 200'),
   theme: (v) => (v === 'system' || v === 'light' || v === 'dark' ? null : "must be 'system', 'light' or 'dark'"),
-  xmpRoot: (v) => (v === null || (typeof v === 'string' && isAbsolute(v)) ? null : 'must be an absolute folder path, or null for next to each photo'),
+  xmpRoot: (v) => (v === null ? null : typeof v === 'string' ? checkRoot(v) : "must be the keywords' hierarchy root (e.g. AI), or null for AI"),
   xmpNaming: (v) => (v === 'photo.jpg.xmp' || v === 'photo.xmp' ? null : "must be 'photo.jpg.xmp' or 'photo.xmp'"),
   watchFolders: (v) => (typeof v === 'boolean' ? null : 'must be true or false')
 }
