@@ -33,11 +33,14 @@ export async function sidecarBytes(path: string): Promise<{ bytes: Buffer; mode:
   }
 }
 
+/** What a sidecar is compared on: all of its XMP, and what ExifTool says about the file. */
+const SIDECAR_TAGS = ['-XMP:all', '-File:FileType', '-ExifTool:Warning', '-ExifTool:Error']
+
 /** Reads sidecars through ExifTool in one command; one that is not well-formed XMP is unusable, never rewritten. */
 export async function readSidecars(exiftool: ExifToolRunner, paths: readonly string[]): Promise<SidecarState[]> {
   const found = await Promise.all(paths.map((path) => sidecarBytes(path)))
   const toRead = paths.filter((_, i) => found[i] !== null && 'bytes' in found[i]!)
-  const reads = new Map((await exiftool.read(toRead)).map((r, i) => [toRead[i], r]))
+  const reads = new Map((await exiftool.read(toRead, SIDECAR_TAGS)).map((r, i) => [toRead[i], r]))
   return paths.map((path, i): SidecarState => {
     const f = found[i]
     if (f === null) return { kind: 'missing', path }
@@ -75,8 +78,8 @@ export interface SidecarWrite {
 /**
  * Applies keyword changes to sidecars without ever exposing a half-written file: ExifTool
  * writes a temporary copy beside each (`-o`, the original untouched), all in one batch; the
- * copies are read back, and each must hold every property its original had, with only the
- * keyword fields (exactly as planned) and xmp:MetadataDate changed. Then a copy replaces its
+ * copies of existing sidecars are read back, and each must hold every property its original
+ * had, with only the keyword fields (exactly as planned) and xmp:MetadataDate changed. Then a copy replaces its
  * original in one rename, but only if the original still has the bytes it had when it was
  * read; a new sidecar is linked into place only if no file has appeared there meanwhile.
  */
@@ -91,14 +94,17 @@ export async function writeSidecars(exiftool: ExifToolRunner, writes: readonly S
       return writes.map(() => ({ ok: false, reason: `ExifTool could not write it: ${(err as Error).message}` }))
     }
     const written = await Promise.all(temps.map((t) => stat(t).then((s) => s.isFile(), () => false)))
-    const readBack = await exiftool.read(temps.filter((_, i) => written[i]))
-    const readByTemp = new Map(readBack.map((r, i) => [temps.filter((_, k) => written[k])[i], r.tags]))
+    // Only a copy of an existing sidecar has properties of the user's to check; a new one holds
+    // nothing but what was written, and reading it back would cost as much as writing it.
+    const toCheck = temps.filter((_, i) => written[i] && writes[i].state.kind === 'file')
+    const readBack = await exiftool.read(toCheck, SIDECAR_TAGS)
+    const readByTemp = new Map(readBack.map((r, i) => [toCheck[i], r.tags]))
     return await Promise.all(
       writes.map(async (w, i): Promise<WriteOutcome> => {
         const output = outputs[i]
         if (!written[i] || output.errors.length) return { ok: false, reason: `ExifTool could not write it: ${output.errors[0] ?? output.stdout.trim()}` }
         try {
-          return await verifyAndReplace(w, temps[i], readByTemp.get(temps[i]) ?? {}, output.warnings)
+          return await verifyAndReplace(w, temps[i], readByTemp.get(temps[i]) ?? null, output.warnings)
         } catch (err) {
           return { ok: false, reason: (err as Error).message }
         }
@@ -122,17 +128,19 @@ function writeCommand({ state, add, remove }: SidecarWrite, temp: string): strin
   return [...args, `-${TOOLKIT}=${toolkit === undefined ? '' : String(toolkit)}`, '-o', temp, state.path]
 }
 
-async function verifyAndReplace({ state, add, remove }: SidecarWrite, temp: string, written: ExifToolTags, warnings: readonly string[]): Promise<WriteOutcome> {
+async function verifyAndReplace({ state, add, remove }: SidecarWrite, temp: string, written: ExifToolTags | null, warnings: readonly string[]): Promise<WriteOutcome> {
+  let notes: string[] = []
   if (state.kind === 'file') {
     const now = await sidecarBytes(state.path)
     if (!now || !('bytes' in now) || !now.bytes.equals(state.bytes)) return { ok: false, reason: 'changed on disk during the export; run it again' }
+    if (!written) return { ok: false, reason: 'ExifTool could not read back what it wrote; left untouched' }
+    const mismatch = compareAfterWrite(state.tags, written, add, remove)
+    const dropped = droppedEmptyLists(warnings)
+    const isDroppedEmptyList = (key: string) => dropped.has(key.toLowerCase().replace(/^xmp-/, '')) && state.tags[key] === '' && !(key in written)
+    const unexplained = mismatch.filter((key) => !isDroppedEmptyList(key))
+    if (unexplained.length) return { ok: false, reason: `left untouched: ExifTool would also change ${unexplained.join(', ')}` }
+    notes = mismatch.map((key) => `${key} was an empty list, which ExifTool does not write: left out`)
   }
-  const mismatch = compareAfterWrite(state.kind === 'file' ? state.tags : {}, written, add, remove)
-  const dropped = droppedEmptyLists(warnings)
-  const isDroppedEmptyList = (key: string) => dropped.has(key.toLowerCase().replace(/^xmp-/, '')) && state.kind === 'file' && state.tags[key] === '' && !(key in written)
-  const unexplained = mismatch.filter((key) => !isDroppedEmptyList(key))
-  if (unexplained.length) return { ok: false, reason: `left untouched: ExifTool would also change ${unexplained.join(', ')}` }
-  const notes = mismatch.map((key) => `${key} was an empty list, which ExifTool does not write: left out`)
   const bytes = await readFile(temp)
   if (state.kind === 'file') {
     // Once more, as late as possible: an application may have saved it while ExifTool worked.
