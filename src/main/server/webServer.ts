@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { type ApiEvent, type ApiEventListener, type SdlTaggerApi, isApiMethod } from '../../shared/api'
 import { API_PATH, EVENTS_PATH } from '../../shared/httpApi'
 import { contentSecurityPolicy } from '../app/contentSecurityPolicy'
+import { SdlError } from '../engine/errors'
 import { MediaError, type MediaFile, type MediaRequest, parseMediaUrl } from '../engine/api/media'
 import { allowedHostHeaders, checkBinding, formatHost } from './binding'
 import { lookupStaticFile } from './staticFiles'
@@ -158,9 +159,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port)))
     server.listen(opts.port, opts.host, () => {
-      server.off('error', reject)
+      server.removeAllListeners('error')
       resolve()
     })
   })
@@ -177,6 +178,13 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
         server.closeAllConnections()
       })
   }
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code === 'EADDRINUSE') return new SdlError(`Port ${port} on ${host} is in use`, 'Pass another --port, or --port 0 for a free one.')
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new SdlError(`${host} is not an address of this machine`, 'Pass one of its own addresses as --host, or leave it out for 127.0.0.1.')
+  if (err.code === 'EACCES') return new SdlError(`Port ${port} may only be used by the administrator`, 'Pass a port above 1023.')
+  return err
 }
 
 function tokenMatches(offered: string, token: string): boolean {
