@@ -160,3 +160,22 @@ describe('engine API jobs', () => {
     expect(await api.startIndexing()).toMatchObject({ ok: false, error: { message: 'The library has no folders yet' } })
   })
 })
+
+describe('the engine API on malformed calls', () => {
+  it('answers null or missing arguments with an error envelope or the defaults, never a crash', async () => {
+    const tmp = tempDir()
+    const engine = new Engine({ dataDir: tmp.dir })
+    const api = new EngineApi(engine)
+    try {
+      expect(await api.listPhotos(null as never)).toEqual({ ok: true, value: { total: 0, offset: 0, photos: [] } })
+      expect(await api.getPhoto(null as never, null as never)).toMatchObject({ ok: false, error: { message: 'null is not a photo id' } })
+      expect(await api.search(undefined as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/query must be text/) } })
+      expect(await api.addFolder({ path: '/' } as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/folder path must be text/) } })
+      expect(await api.updateSettings(null as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/Settings must be an object/) } })
+      expect(await api.exportXmp(null as never)).toMatchObject({ ok: true })
+    } finally {
+      await engine.close()
+      tmp.cleanup()
+    }
+  })
+})

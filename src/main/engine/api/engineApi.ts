@@ -107,8 +107,8 @@ export class EngineApi implements SdlTaggerApi {
     return toResult(() =>
       this.modelJob(name, (controller, report) =>
         installCatalogPack(this.engine.packs, name, {
-          mirror: options.mirror,
-          replace: options.replace,
+          mirror: options?.mirror,
+          replace: options?.replace,
           signal: controller.signal,
           onProgress: (p) => report({ phase: 'download', done: p.done, total: p.total, unit: p.unit, ratePerSecond: p.ratePerSecond, etaSeconds: p.etaSeconds }),
           // A new step is a new file or stage: its progress starts afresh.
@@ -220,7 +220,7 @@ export class EngineApi implements SdlTaggerApi {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new SdlError(`limit must be a whole number from 1 to ${MAX_PAGE}, got ${JSON.stringify(limit)}`)
       const library = await this.engine.library()
       const catalog = new PhotoCatalog(library.store.db)
-      const folderId = request.folder === undefined ? undefined : folderIdOf(library, request.folder)
+      const folderId = request?.folder == null ? undefined : folderIdOf(library, request.folder)
       return { total: catalog.count(folderId), offset, photos: catalog.page(offset, limit, folderId) }
     })
   }
@@ -269,7 +269,7 @@ export class EngineApi implements SdlTaggerApi {
       return {
         ...summary,
         indexed: true,
-        tags: await this.tagsState(row.id, row.path, principal, manifest, options),
+        tags: await this.tagsState(row.id, row.path, principal, manifest, options ?? {}),
         facets: await this.facets(principal, manifest)
       }
     })
