@@ -1,0 +1,176 @@
+/**
+ * The window's speed in web mode, in Chromium:
+ * - first meaningful paint of a 100k-photo library (navigation to the first thumbnails drawn);
+ * - frame times while scrolling that library (requestAnimationFrame deltas), slow and fast;
+ * - a jump deep into it, to the thumbnails drawn there;
+ * - search to results on screen, as the browser sees it, on the real ConSE pack and COCO photos.
+ *
+ * The server is the real `sdl-tagger serve` with a real library (the COCO photos, indexed with
+ * the ConSE pack). The 100k library is the page's listPhotos answered with synthetic pages
+ * (page.route), and thumbnails with a few real JPEG thumbnails by id, so the figures measure the
+ * window, not indexing 100k files.
+ *
+ *   npm run bench:ui -- [--photos 100000] [--queries dog,train,"red car" | truck]
+ */
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import sharp from 'sharp'
+import type { PhotoPage, PhotoPageRequest, PhotoSummary } from '../src/shared/api'
+import { runCliCaptured } from '../test/helpers/runCliCaptured'
+import { COCO_DIR, CONSE_ONNX, tempDir } from '../test/helpers/sharedData'
+import { launchChromium, startWebServer } from '../test/e2e/harness'
+
+const { values } = parseArgs({
+  options: {
+    photos: { type: 'string', default: '100000' },
+    queries: { type: 'string', default: 'dog,train,pizza,clock,giraffe | zebra,street -car' }
+  }
+})
+const PHOTOS = Number(values.photos)
+const QUERIES = values.queries.split(',')
+
+function stats(samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1)
+  const over = (ms: number) => ((100 * sorted.filter((s) => s > ms).length) / sorted.length).toFixed(1)
+  return `median ${q(0.5)} ms, p95 ${q(0.95)} ms, p99 ${q(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms, over 16.7 ms: ${over(16.7)}%, over 33 ms: ${over(33.4)}% (${sorted.length} frames)`
+}
+
+async function main(): Promise<void> {
+  const chromiumPath = spawnSync(process.execPath, ['scripts/ensure-chromium.mjs'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).stdout.trim()
+  const built = spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  if (built.status !== 0) throw new Error('electron-vite build failed')
+
+  const tmp = tempDir('sdl-tagger-bench-ui-')
+  const dataDir = join(tmp.dir, 'data')
+  const cli = async (...args: string[]) => {
+    const run = await runCliCaptured(['--data-dir', dataDir, '--ep', 'cpu', ...args])
+    if (run.code !== 0) throw new Error(`sdl-tagger ${args.join(' ')}: ${run.stderr}`)
+  }
+  await cli('model', 'add', CONSE_ONNX, '--name', 'conse')
+  await cli('folders', 'add', COCO_DIR)
+  await cli('index')
+
+  // A handful of real thumbnails, served for every synthetic id.
+  const cocoNames = Object.keys((JSON.parse(readFileSync(join(COCO_DIR, 'labels.json'), 'utf8')) as { images: Record<string, string[]> }).images)
+  const thumbs = await Promise.all(cocoNames.slice(0, 16).map((n) => sharp(join(COCO_DIR, n)).resize(256, 256, { fit: 'cover' }).jpeg({ quality: 80 }).toBuffer()))
+  const synthetic = (id: number): PhotoSummary => ({ id, path: `/photos/${String(id).padStart(6, '0')}.jpg`, name: `${String(id).padStart(6, '0')}.jpg`, width: 4000, height: 3000, takenAt: null, status: 'ok', offline: false })
+
+  const server = await startWebServer(dataDir)
+  const browser = await launchChromium(chromiumPath)
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    const page = await context.newPage()
+    await page.route('**/api/listPhotos', async (route) => {
+      const [request] = (route.request().postDataJSON() as { args: [PhotoPageRequest] }).args
+      const photos: PhotoSummary[] = []
+      for (let i = request.offset; i < Math.min(PHOTOS, request.offset + request.limit); i++) photos.push(synthetic(i + 1_000_000))
+      const value: PhotoPage = { total: PHOTOS, offset: request.offset, photos }
+      await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ok: true, value }) })
+    })
+    await page.route(/\/media\/thumb\/1\d{6}$/, (route) => {
+      const id = Number(route.request().url().split('/').pop())
+      return route.fulfill({ contentType: 'image/jpeg', body: thumbs[id % thumbs.length], headers: { 'cache-control': 'max-age=3600' } })
+    })
+
+    // First meaningful paint: navigation start to the first screenful of thumbnails decoded and drawn.
+    await page.goto(server.url)
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>('.cell img')]
+      return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0)
+    })
+    const paint = await page.evaluate(() => new Promise<{ grid: number; thumbs: number; cells: number }>((resolve) =>
+      requestAnimationFrame(() => resolve({
+        grid: performance.getEntriesByName('sdl:grid-first-paint')[0]?.startTime ?? NaN,
+        thumbs: performance.now(),
+        cells: document.querySelectorAll('.cell').length
+      }))
+    ))
+    console.log(`Library of ${PHOTOS.toLocaleString('en')} photos (web mode, Chromium ${browser.version()}, 1440x900):`)
+    console.log(`  first paint of the grid (cells laid out, first page of ${PHOTOS.toLocaleString('en')}): ${paint.grid.toFixed(0)} ms after navigation`)
+    console.log(`  first screenful of thumbnails drawn: ${paint.thumbs.toFixed(0)} ms after navigation (at most ${paint.cells} cells in the DOM)`)
+
+    // Scrolling: the grid is moved every frame, as a wheel or a fling would; rAF deltas are the frame times.
+    for (const [label, pxPerFrame, frames] of [['slow scroll (1,800 px/s)', 30, 300], ['fast fling (12,000 px/s)', 200, 300]] as const) {
+      const deltas = await page.evaluate(
+        ({ pxPerFrame, frames }) =>
+          new Promise<number[]>((resolve) => {
+            const scroller = document.querySelector<HTMLElement>('.grid-scroller')!
+            const out: number[] = []
+            let last = performance.now()
+            let n = 0
+            const step = (now: number) => {
+              out.push(now - last)
+              last = now
+              scroller.scrollTop += pxPerFrame
+              if (++n < frames) requestAnimationFrame(step)
+              else resolve(out.slice(1))
+            }
+            requestAnimationFrame(step)
+          }),
+        { pxPerFrame, frames }
+      )
+      console.log(`  ${label}: ${stats(deltas)}`)
+    }
+    const domCells = await page.evaluate(() => document.querySelectorAll('.cell').length)
+    console.log(`  cells in the DOM after scrolling: ${domCells}`)
+
+    // A jump to the middle: the pages there are fetched and drawn.
+    const jump = await page.evaluate(async () => {
+      const scroller = document.querySelector<HTMLElement>('.grid-scroller')!
+      const started = performance.now()
+      scroller.scrollTop = scroller.scrollHeight / 2
+      const ready = () => {
+        const imgs = [...document.querySelectorAll<HTMLImageElement>('.cell img')]
+        const placeholders = document.querySelectorAll('.cell.placeholder').length
+        return placeholders === 0 && imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0)
+      }
+      while (!ready()) await new Promise((r) => requestAnimationFrame(r))
+      return performance.now() - started
+    })
+    console.log(`  jump to the middle, to its thumbnails drawn: ${jump.toFixed(0)} ms`)
+    await context.close()
+
+    // Search to results on screen, on the real library (64 COCO photos, ConSE), through the search bar.
+    const searchPage = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    await searchPage.goto(server.url)
+    const box = searchPage.getByRole('combobox', { name: 'Search photos' })
+    await box.waitFor()
+    const times: string[] = []
+    for (const query of QUERIES) {
+      await box.fill(query)
+      const ms = await searchPage.evaluate(
+        (query) =>
+          new Promise<number>((resolve) => {
+            const input = document.querySelector<HTMLInputElement>('#search-input')!
+            const started = performance.now()
+            input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))
+            const done = () => {
+              const summary = document.querySelector('[data-testid="search-summary"]')
+              const empty = document.querySelector('.empty-state h2')?.textContent?.includes('No photo matches')
+              if ((summary?.textContent?.includes(query.trim()) && document.querySelector('.cell[data-score]')) || empty) {
+                requestAnimationFrame(() => resolve(performance.now() - started))
+              } else requestAnimationFrame(done)
+            }
+            requestAnimationFrame(done)
+          }),
+        query
+      )
+      times.push(`${query}: ${ms.toFixed(0)} ms`)
+      await box.fill('')
+      await searchPage.keyboard.press('Escape')
+    }
+    console.log(`Search to results drawn (Enter to the ranked grid painted; 64 COCO photos, ConSE pack):\n  ${times.join('\n  ')}`)
+  } finally {
+    await browser.close()
+    await server.stop()
+    tmp.cleanup()
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
