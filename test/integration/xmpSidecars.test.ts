@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ExifToolRunner, type ExifToolTags } from '../../src/main/engine/xmp/exifToolRunner'
@@ -137,6 +137,16 @@ describe('XMP sidecars written through ExifTool', () => {
     expect(reasons[1]).toMatch(/not an XMP file/)
     expect(reasons[2]).toMatch(/is a folder/)
     expect(readFileSync(malformed, 'utf8')).toBe(LIGHTROOM_XMP.replace('</rdf:Description>', ''))
+  })
+
+  it('leaves a read-only sidecar and a linked one as they are', async () => {
+    const readOnly = fixture('locked.xmp', LIGHTROOM_XMP)
+    chmodSync(readOnly, 0o444)
+    const target = fixture('target.xmp', DIGIKAM_XMP)
+    const linked = join(tmp.dir, 'linked.jpg.xmp')
+    symlinkSync(target, linked)
+    const states = await readSidecars(exiftool, [readOnly, linked])
+    expect(states.map((s) => (s.kind === 'unusable' ? s.reason : s.kind))).toEqual(['is read-only; left as it is', 'is a symbolic link; left as it is'])
   })
 
   it('reports a read-only folder and leaves its sidecar as it was', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
-import { access, chmod, link, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { access, chmod, link, lstat, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import type { ExifToolOutput, ExifToolRunner, ExifToolTags } from './exifToolRunner'
@@ -36,9 +36,21 @@ export async function sidecarBytes(path: string): Promise<{ bytes: Buffer; mode:
 /** What a sidecar is compared on: all of its XMP, and what ExifTool says about the file. */
 const SIDECAR_TAGS = ['-XMP:all', '-File:FileType', '-ExifTool:Warning', '-ExifTool:Error']
 
+/**
+ * sidecarBytes, refusing what a rename would quietly change: a file its owner made read-only,
+ * and a symbolic link (the rename would replace the link, not the file it points to).
+ */
+async function replaceableBytes(path: string): Promise<{ bytes: Buffer; mode: number } | { reason: string } | null> {
+  const link = await lstat(path).catch(() => null)
+  if (link?.isSymbolicLink()) return { reason: 'is a symbolic link; left as it is' }
+  const found = await sidecarBytes(path)
+  if (found && 'mode' in found && (found.mode & 0o200) === 0) return { reason: 'is read-only; left as it is' }
+  return found
+}
+
 /** Reads sidecars through ExifTool in one command; one that is not well-formed XMP is unusable, never rewritten. */
 export async function readSidecars(exiftool: ExifToolRunner, paths: readonly string[]): Promise<SidecarState[]> {
-  const found = await Promise.all(paths.map((path) => sidecarBytes(path)))
+  const found = await Promise.all(paths.map((path) => replaceableBytes(path)))
   const toRead = paths.filter((_, i) => found[i] !== null && 'bytes' in found[i]!)
   const reads = new Map((await exiftool.read(toRead, SIDECAR_TAGS)).map((r, i) => [toRead[i], r]))
   return paths.map((path, i): SidecarState => {
