@@ -41,8 +41,8 @@ const SIDECAR_TAGS = ['-XMP:all', '-File:FileType', '-ExifTool:Warning', '-ExifT
  * and a symbolic link (the rename would replace the link, not the file it points to).
  */
 async function replaceableBytes(path: string): Promise<{ bytes: Buffer; mode: number } | { reason: string } | null> {
-  const link = await lstat(path).catch(() => null)
-  if (link?.isSymbolicLink()) return { reason: 'is a symbolic link; left as it is' }
+  const entry = await lstat(path).catch(() => null)
+  if (entry?.isSymbolicLink()) return { reason: 'is a symbolic link; left as it is' }
   const found = await sidecarBytes(path)
   if (found && 'mode' in found && (found.mode & 0o200) === 0) return { reason: 'is read-only; left as it is' }
   return found
@@ -91,9 +91,10 @@ export interface SidecarWrite {
  * Applies keyword changes to sidecars without ever exposing a half-written file: ExifTool
  * writes a temporary copy beside each (`-o`, the original untouched), all in one batch; the
  * copies of existing sidecars are read back, and each must hold every property its original
- * had, with only the keyword fields (exactly as planned) and xmp:MetadataDate changed. Then a copy replaces its
- * original in one rename, but only if the original still has the bytes it had when it was
- * read; a new sidecar is linked into place only if no file has appeared there meanwhile.
+ * had, with only the keyword fields (exactly as planned) and xmp:MetadataDate changed. Then a
+ * copy replaces its original in one rename, but only if the original still has the bytes it
+ * had when it was read; a new sidecar is linked into place only if no file has appeared there
+ * meanwhile.
  */
 export async function writeSidecars(exiftool: ExifToolRunner, writes: readonly SidecarWrite[]): Promise<WriteOutcome[]> {
   const temps = writes.map(({ state }) => join(dirname(state.path), `.${basename(state.path, '.xmp')}.sdl-tagger-${process.pid}-${++tempCounter}.xmp`))
