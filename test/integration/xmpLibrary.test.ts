@@ -122,6 +122,11 @@ describe('XMP sidecars of the library', () => {
     const again = await xmp.exportSidecars({ folder })
     expect(again).toMatchObject({ written: 0, unchanged: 2, skipped: [], changes: [] })
     expect(sidecarBytes()).toEqual(before)
+    // The user rates the photo in digiKam: the sidecar is read again, and still left as it is.
+    expect((await exiftool.run(['-XMP-xmp:Rating=5', '-overwrite_original', digikamSidecar()])).errors).toEqual([])
+    const edited = sidecarBytes()
+    expect(await xmp.exportSidecars({ folder })).toMatchObject({ written: 0, unchanged: 2, skipped: [] })
+    expect(sidecarBytes()).toEqual(edited)
 
     // Rejecting the tag in the app removes that keyword only.
     await tagger.reject(photo(1), a.tag)
