@@ -50,6 +50,8 @@ export interface XmpExportSummary {
   /** Things the user should know that did not stop a sidecar, e.g. two photos sharing one. */
   warnings: string[]
   dryRun: boolean
+  /** Stopped early (Ctrl+C): the counts cover the sidecars done before. */
+  cancelled: boolean
   /** Every sidecar written or to be written, with its keyword changes. */
   changes: XmpSidecarChange[]
 }
@@ -70,4 +72,6 @@ export interface XmpImportSummary {
   /** Per photo, the tags newly stored. */
   tags: Array<{ path: string; tags: string[] }>
   skipped: XmpSkipped[]
+  /** Stopped early (Ctrl+C): the counts cover the photos done before. */
+  cancelled: boolean
 }

@@ -108,7 +108,7 @@ describe('XMP sidecars of the library', () => {
     expect(readdirSync(folder).filter((f) => f.endsWith('.xmp')).sort()).toEqual([`${names[1]}.xmp`, `${stem(0)}.xmp`].sort())
 
     const done = await xmp.exportSidecars({ folder })
-    expect(done).toMatchObject({ written: 2, unchanged: 0, skipped: [], dryRun: false })
+    expect(done).toMatchObject({ written: 2, unchanged: 0, skipped: [], dryRun: false, cancelled: false })
     const k1 = await keywords(digikamSidecar())
     expect(k1.subject).toEqual(['Anna', 'Birthday', a.tag])
     expect(k1.hierarchical).toEqual(['Family|Anna', 'Events|Birthday', `AI|${a.tag}`])
@@ -139,6 +139,12 @@ describe('XMP sidecars of the library', () => {
   it('writes suggestions above --min-score, Lightroom-style names, and warns about a shared photo.xmp', async () => {
     const xmp = await engine.xmp()
     const [top] = await tagger.suggestions(photo(0), { top: 1 })
+    // Stopped before it started (Ctrl+C): nothing written, and the summary says so.
+    const untouched = sidecarBytes()
+    const stopped = await xmp.exportSidecars({ folder, naming: 'adobe', minScore: top.score, top: 1 }, { signal: AbortSignal.abort() })
+    expect(stopped).toMatchObject({ written: 0, cancelled: true })
+    expect(sidecarBytes()).toEqual(untouched)
+
     const result = await xmp.exportSidecars({ folder, naming: 'adobe', minScore: top.score, top: 1 })
     expect(result.skipped).toEqual([])
     const lightroom = result.changes.find((c) => c.sidecar === lightroomSidecar())!

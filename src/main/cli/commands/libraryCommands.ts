@@ -75,7 +75,7 @@ export function registerLibraryCommands(program: Command, ctx: () => CliContext)
 }
 
 /** Runs work that stops cleanly on Ctrl+C or SIGTERM: the batch in flight is written first. */
-async function withCancellation<T>(c: CliContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withCancellation<T>(c: CliContext, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController()
   const stop = () => {
     c.info('Stopping after the current batch…')

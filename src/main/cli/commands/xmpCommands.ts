@@ -3,6 +3,7 @@ import type { XmpExportSummary, XmpImportSummary, XmpNaming } from '../../../sha
 import type { CliContext } from '../cliContext'
 import { positiveInt } from '../options'
 import { createProgressBar } from '../progressBar'
+import { withCancellation } from './libraryCommands'
 
 function finiteNumber(value: string): number {
   const n = Number(value)
@@ -25,10 +26,15 @@ export function registerXmpCommands(program: Command, ctx: () => CliContext): vo
     .action(async (folder: string | undefined, opts: { dryRun?: boolean; minScore?: number; top: number; naming: XmpNaming; root: string }) => {
       const c = ctx()
       const xmp = await c.engine.xmp()
-      const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
-      const summary = await xmp
-        .exportSidecars({ folder, dryRun: opts.dryRun, minScore: opts.minScore, top: opts.top, naming: opts.naming, root: opts.root }, { onProgress: (p) => bar.update(p) })
-        .finally(() => bar.done())
+      const summary = await withCancellation(c, (signal) => {
+        const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
+        return xmp
+          .exportSidecars(
+            { folder, dryRun: opts.dryRun, minScore: opts.minScore, top: opts.top, naming: opts.naming, root: opts.root },
+            { signal, onProgress: (p) => bar.update(p) }
+          )
+          .finally(() => bar.done())
+      })
       for (const w of summary.warnings) c.info(`note: ${w}`)
       for (const s of summary.skipped) c.warn(`${s.path}: ${s.reason}`)
       c.result(describeExport(summary), summary)
@@ -44,8 +50,10 @@ export function registerXmpCommands(program: Command, ctx: () => CliContext): vo
     .action(async (folder: string | undefined, opts: { root: string }) => {
       const c = ctx()
       const xmp = await c.engine.xmp()
-      const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
-      const summary = await xmp.importKeywords({ folder, root: opts.root }, { onProgress: (p) => bar.update(p) }).finally(() => bar.done())
+      const summary = await withCancellation(c, (signal) => {
+        const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
+        return xmp.importKeywords({ folder, root: opts.root }, { signal, onProgress: (p) => bar.update(p) }).finally(() => bar.done())
+      })
       for (const s of summary.skipped) c.warn(`${s.path}: ${s.reason}`)
       c.result(describeImport(summary), summary)
     })
@@ -57,12 +65,19 @@ function describeExport(s: XmpExportSummary): string {
     return `${ch.sidecar}${ch.create ? ' (new)' : ''}: ${parts.join('  ')}`
   })
   const verb = s.dryRun ? 'would be written' : 'written'
-  lines.push(`${s.written} sidecars ${verb}, ${s.unchanged} unchanged, ${s.skipped.length} skipped${s.dryRun ? ' (dry run: nothing was written)' : ''}`)
+  lines.push(
+    `${s.written} sidecars ${verb}, ${s.unchanged} unchanged, ${s.skipped.length} skipped` +
+      (s.dryRun ? ' (dry run: nothing was written)' : '') +
+      (s.cancelled ? ' (stopped early: run it again to finish)' : '')
+  )
   return lines.join('\n')
 }
 
 function describeImport(s: XmpImportSummary): string {
   const lines = s.tags.map((t) => `${t.path}: ${t.tags.join(', ')}`)
-  lines.push(`${s.imported} tags imported from ${s.withKeywords} of ${s.photos} photos with keywords, ${s.skipped.length} sidecars skipped`)
+  lines.push(
+    `${s.imported} tags imported from ${s.withKeywords} of ${s.photos} photos with keywords, ${s.skipped.length} sidecars skipped` +
+      (s.cancelled ? ' (stopped early: run it again to finish)' : '')
+  )
   return lines.join('\n')
 }

@@ -52,7 +52,7 @@ export class XmpService {
     const photos = xmpStore.photos(folderId)
     const tagsByPhoto = await this.tagsToExport(library, photos, opts)
 
-    const summary: XmpExportSummary = { written: 0, unchanged: 0, skipped: [], warnings: [], dryRun, changes: [] }
+    const summary: XmpExportSummary = { written: 0, unchanged: 0, skipped: [], warnings: [], dryRun, cancelled: false, changes: [] }
     const jobs: ExportJob[] = []
     for (const [sidecar, group] of groupBySidecar(photos, naming)) {
       const tags = [...new Set(group.flatMap((p) => tagsByPhoto.get(p.id) ?? []))]
@@ -80,6 +80,7 @@ export class XmpService {
       report((done += chunk.length), jobs.length)
     })
     report(done, jobs.length, true)
+    summary.cancelled = done < jobs.length
     summary.changes.sort((a, b) => a.sidecar.localeCompare(b.sidecar))
     summary.skipped.sort((a, b) => a.path.localeCompare(b.path))
     return summary
@@ -92,7 +93,7 @@ export class XmpService {
     const xmpStore = new XmpStore(library.store.db)
     const tagStore = new TagStore(library.store.db)
     const photos = xmpStore.photos(folderId)
-    const summary: XmpImportSummary = { photos: photos.length, withKeywords: 0, imported: 0, tags: [], skipped: [] }
+    const summary: XmpImportSummary = { photos: photos.length, withKeywords: 0, imported: 0, tags: [], skipped: [], cancelled: false }
     const report = progressReporter(run.onProgress, { phase: 'read XMP', unit: 'items' })
     let done = 0
     report(0, photos.length, true)
@@ -121,6 +122,7 @@ export class XmpService {
       report((done += chunk.length), photos.length)
     })
     report(done, photos.length, true)
+    summary.cancelled = done < photos.length
     summary.tags.sort((a, b) => a.path.localeCompare(b.path))
     summary.skipped.sort((a, b) => a.path.localeCompare(b.path))
     return summary
