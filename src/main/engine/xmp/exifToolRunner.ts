@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { ExifTool } from 'exiftool-vendored'
+import { SdlError } from '../errors'
 
 /** What one ExifTool command printed: stdout, and its stderr lines split into errors and warnings. */
 export interface ExifToolOutput {
@@ -94,15 +95,27 @@ export class ExifToolRunner {
   }
 
   private start(): Promise<ExifTool> {
-    this.tool ??= import('exiftool-vendored').then(
-      ({ ExifTool }) =>
-        new ExifTool({
-          // Two perl processes keep two cores busy; more only queue for the same cores.
-          maxProcs: Math.max(1, Math.min(2, availableParallelism())),
-          // A fresh perl costs ~0.3 s; the default recycles one every 500 tasks.
-          maxTasksPerProcess: 20_000
-        })
-    )
+    this.tool ??= (async () => {
+      const { ExifTool } = await import('exiftool-vendored')
+      const tool = new ExifTool({
+        // Two perl processes keep two cores busy; more only queue for the same cores.
+        maxProcs: Math.max(1, Math.min(2, availableParallelism())),
+        // A fresh perl costs ~0.3 s; the default recycles one every 500 tasks.
+        maxTasksPerProcess: 20_000
+      })
+      try {
+        await tool.version()
+      } catch (err) {
+        await tool.end().catch(() => {})
+        throw new SdlError(
+          `ExifTool, which reads and writes XMP sidecars, could not start: ${(err as Error).message}`,
+          process.platform === 'win32' ? 'Reinstall SDL Tagger: its ExifTool is missing.' : 'ExifTool runs on perl: install perl (e.g. `apt install perl`), then try again.'
+        )
+      }
+      return tool
+    })()
+    // A failed start is not kept: the user may install perl and retry in the same process.
+    this.tool.catch(() => (this.tool = null))
     return this.tool
   }
 }
