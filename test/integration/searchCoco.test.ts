@@ -93,6 +93,57 @@ describe('search on COCO photos with the ConSE pack', () => {
     }
   })
 
+  it('gives what exact scoring of every photo gives, for boolean queries, though its index holds 4-bit vectors', async () => {
+    const search = await engine.search()
+    const { store } = await engine.library()
+    const manifest = await engine.manifest()
+    const modelId = store.modelId(manifest)
+    const tagger = await engine.tagger()
+    const lexicon = await tagger.lexicon()
+    const vocabularyId = (await tagger.baseVocabulary()).id
+    // The reference: every photo's stored vectors scored exactly, and its 25th best vocabulary score as the cut-off.
+    const ids = [...store.photoPaths()].filter(([id]) => store.photoVectors(id, modelId))
+    const thresholds = new Map([...store.vocabularyScores(modelId, vocabularyId)].map((s) => [s.photoId, s.scores[24]]))
+    const exact = (word: string) => {
+      const found = lexicon.lookup(word)
+      if (!found.ok) throw new Error(word)
+      return new Map(
+        ids.map(([id]) => {
+          const v = store.photoVectors(id, modelId)!
+          let best = -Infinity
+          for (let k = 0; k < manifest.rows; k++) {
+            let dot = 0
+            for (let d = 0; d < manifest.dim; d++) dot += v[d * manifest.rows + k] * found.vector[d]
+            best = Math.max(best, dot)
+          }
+          return [id, best]
+        })
+      )
+    }
+    const [person, dog, car, man] = ['person', 'dog', 'car', 'man'].map(exact)
+    // Ranks within the top 25 of the vocabulary plus the term: at least the 25th score (a vocabulary
+    // word ties with its own score, so float rounding is forgiven).
+    const applies = (m: Map<number, number>, id: number) => m.get(id)! >= thresholds.get(id)! - 1e-5
+    const cases: Array<[string, (id: number) => boolean, (id: number) => number]> = [
+      ['person', (id) => applies(person, id), (id) => person.get(id)!],
+      ['person -dog', (id) => applies(person, id) && !applies(dog, id), (id) => person.get(id)!],
+      ['person | car', (id) => applies(person, id) || applies(car, id), (id) => Math.max(person.get(id)!, car.get(id)!)],
+      ['person man', (id) => applies(person, id) && applies(man, id), (id) => Math.min(person.get(id)!, man.get(id)!)],
+      ['(person | car) -man', (id) => (applies(person, id) || applies(car, id)) && !applies(man, id), (id) => Math.max(person.get(id)!, car.get(id)!)]
+    ]
+    for (const [query, matches, relevance] of cases) {
+      const expected = ids
+        .filter(([id]) => matches(id))
+        .sort((a, b) => relevance(b[0]) - relevance(a[0]))
+        .slice(0, 6)
+        .map(([, path]) => path)
+      expect(expected.length, query).toBeGreaterThan(0)
+      // Only 12 candidates beyond the limit (of 64 photos) are rescored: the 4-bit stage must already hold the right ones.
+      const { hits } = await search.search(query, { limit: 6, topN: 25, rescoredBeyondLimit: 12 })
+      expect(hits.map((h) => h.path), query).toEqual(expected)
+    }
+  })
+
   it('says which word it does not know, with near spellings', async () => {
     const search = await engine.search()
     await expect(search.search('dgo')).rejects.toThrow(/Unknown word 'dgo'/)

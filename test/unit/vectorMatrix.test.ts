@@ -27,7 +27,7 @@ describe('VectorMatrix', () => {
   const terms = Array.from({ length: 5 }, () => unit(Float32Array.from({ length: DIM }, rand)))
 
   it('scores every photo as max_k <A_k, w> within 8-bit quantisation error, and ranks like the exact scores', async () => {
-    const matrix = await VectorMatrix.build(photos, photos.length, DIM, ROWS)
+    const matrix = await VectorMatrix.build(photos, photos.length, DIM, ROWS, { bits: 8 })
     // 12 values pad to one block of 16, with one float32 scale.
     expect(matrix.bytesPerPhoto).toBe(ROWS * (16 + 4))
     for (const w of terms) {
@@ -41,9 +41,29 @@ describe('VectorMatrix', () => {
     }
   })
 
+  it('scores within each photo\'s error margin at 4 bits, and the best by 4-bit scores hold the exact best', async () => {
+    const matrix = await VectorMatrix.build(photos, photos.length, DIM, ROWS)
+    expect(matrix.bytesPerPhoto).toBe(ROWS * (8 + 4))
+    let outside = 0
+    for (const w of terms) {
+      const scores = await matrix.scores(w)
+      const exact = photos.map((p) => bruteForce(p, w))
+      for (let p = 0; p < photos.length; p++) {
+        expect(matrix.errorMargins[p]).toBeGreaterThan(0)
+        if (Math.abs(scores[p] - exact[p]) > matrix.errorMargins[p]) outside++
+      }
+      const top = (s: ArrayLike<number>, n: number) => Array.from(s, (v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, n).map(([, i]) => i)
+      // What search relies on: rescoring the 4-bit best 40 exactly finds the exact best 10.
+      expect(top(exact, 10).every((i) => top(scores, 40).includes(i))).toBe(true)
+    }
+    // Five standard deviations: a photo outside its margin is a rare event, not a habit.
+    expect(outside).toBeLessThanOrEqual(2)
+  })
+
   it('gives the same scores whether the photos sit in one shard or in several', async () => {
     const whole = await VectorMatrix.build(photos, photos.length, DIM, ROWS)
-    const sharded = await VectorMatrix.build(photos, photos.length, DIM, ROWS, 64)
+    const sharded = await VectorMatrix.build(photos, photos.length, DIM, ROWS, { shardPhotos: 64 })
+    expect(Array.from(sharded.errorMargins)).toEqual(Array.from(whole.errorMargins))
     for (const w of terms) expect(Array.from(await sharded.scores(w))).toEqual(Array.from(await whole.scores(w)))
   })
 

@@ -191,6 +191,17 @@ export class LibraryStore {
     return row && decodePrincipalVectors(row.vectors)
   }
 
+  /** Several photos' principal vectors for `modelId`, by photo id (those without any are left out). */
+  photosVectors(photoIds: readonly number[], modelId: number): Map<number, Float32Array> {
+    const get = this.db.prepare('SELECT vectors FROM principal_vectors WHERE photo_id = ? AND model_id = ?')
+    const out = new Map<number, Float32Array>()
+    for (const id of photoIds) {
+      const row = get.get(id, modelId) as { vectors: Buffer } | undefined
+      if (row) out.set(id, decodePrincipalVectors(row.vectors))
+    }
+    return out
+  }
+
   countPhotosMissingVocabularyScores(modelId: number, vocabulary: string): number {
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM principal_vectors v ${MISSING_SCORES}`).get(vocabulary, modelId) as { n: number }).n
   }

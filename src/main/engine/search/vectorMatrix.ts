@@ -7,11 +7,12 @@ const SHARD_PHOTOS = 65_536
 
 /**
  * Every indexed photo's principal vectors for one model, held for search inside onnxruntime as
- * 8-bit weights of com.microsoft's MatMulNBits: one row per principal vector, a float32 scale per
- * block of up to 64 values (the row padded to whole blocks): 340 bytes a row, 2,380 a photo for
- * SDL's 300x7. Because the rows are constant initializers, onnxruntime packs them once for its
- * int8 GEMV kernels; passed as an input each query, the same product ran three times slower.
- * Scoring a term is one pass over the shards; nothing per row happens in JavaScript.
+ * 4-bit (or 8-bit) weights of com.microsoft's MatMulNBits: one row per principal vector, a float32
+ * scale per block of up to 64 values (the row padded to whole blocks): 180 bytes a row, 1,260 a
+ * photo for SDL's 300x7 at 4 bits. Because the rows are constant initializers, onnxruntime packs
+ * them once for its int8 GEMV kernels; passed as an input each query, the product ran a hundred
+ * times slower. Scoring a term is one pass over the shards; nothing per row happens in
+ * JavaScript. 4-bit scores only pick candidates: search rescores the best of them exactly.
  */
 export class VectorMatrix {
   private constructor(
@@ -19,7 +20,13 @@ export class VectorMatrix {
     readonly rows: number,
     readonly photoCount: number,
     private readonly layout: BlockLayout,
-    private readonly shards: ReadonlyArray<{ photos: number; session: ort.InferenceSession }>
+    private readonly shards: ReadonlyArray<{ photos: number; session: ort.InferenceSession }>,
+    /**
+     * Per photo, how far its score may be from the exact one: five standard deviations of the
+     * rounding error for a term spread over all dimensions (each value is off by at most half
+     * its block's scale, uniformly). Search widens its cut-off by this before rescoring exactly.
+     */
+    readonly errorMargins: Float32Array
   ) {}
 
   /**
@@ -27,15 +34,23 @@ export class VectorMatrix {
    * in the order photo indices will refer to. Quantised as they come, so building never holds
    * more than one shard's weights beside what onnxruntime keeps.
    */
-  static async build(photos: Iterable<Float32Array>, photoCount: number, dim: number, rows: number, shardPhotos = SHARD_PHOTOS): Promise<VectorMatrix> {
-    const layout = blockLayout(dim)
+  static async build(
+    photos: Iterable<Float32Array>,
+    photoCount: number,
+    dim: number,
+    rows: number,
+    opts: { bits?: 4 | 8; shardPhotos?: number } = {}
+  ): Promise<VectorMatrix> {
+    const layout = blockLayout(dim, opts.bits ?? 4)
+    const shardPhotos = opts.shardPhotos ?? SHARD_PHOTOS
     const shards: Array<{ photos: number; session: ort.InferenceSession }> = []
+    const errorMargins = new Float32Array(photoCount)
     let shard: ShardWeights | null = null
     let seen = 0
     for (const vectors of photos) {
       if (seen >= photoCount) throw new Error(`expected ${photoCount} photos, got more`)
       shard ??= newShardWeights(Math.min(shardPhotos, photoCount - seen), rows, layout)
-      quantizePhoto(vectors, shard.filled++, shard, dim, rows, layout)
+      errorMargins[seen] = quantizePhoto(vectors, shard.filled++, shard, dim, rows, layout)
       seen++
       if (shard.filled === shard.photos) {
         shards.push({ photos: shard.photos, session: await shardSession(shard, rows, layout) })
@@ -43,12 +58,12 @@ export class VectorMatrix {
       }
     }
     if (seen !== photoCount) throw new Error(`expected ${photoCount} photos, got ${seen}`)
-    return new VectorMatrix(dim, rows, photoCount, layout, shards)
+    return new VectorMatrix(dim, rows, photoCount, layout, shards, errorMargins)
   }
 
-  /** Bytes held per photo: the 8-bit rows and their block scales. */
+  /** Bytes held per photo: the quantised rows and their block scales. */
   get bytesPerPhoto(): number {
-    return this.rows * (this.layout.paddedDim + 4 * this.layout.blocks)
+    return this.rows * (this.layout.bytesPerRow + 4 * this.layout.blocks)
   }
 
   /** max_k <A_k, w> for every photo; `w` is a word vector of length D. */
@@ -68,16 +83,19 @@ export class VectorMatrix {
 }
 
 interface BlockLayout {
+  bits: 4 | 8
   blockSize: number
   blocks: number
   paddedDim: number
+  bytesPerRow: number
 }
 
 /** Blocks of 64 (MatMulNBits wants a power of two, at least 16); short test vectors get one smaller block. */
-function blockLayout(dim: number): BlockLayout {
+function blockLayout(dim: number, bits: 4 | 8): BlockLayout {
   const blockSize = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(dim))))
   const blocks = Math.ceil(dim / blockSize)
-  return { blockSize, blocks, paddedDim: blocks * blockSize }
+  const paddedDim = blocks * blockSize
+  return { bits, blockSize, blocks, paddedDim, bytesPerRow: (paddedDim * bits) / 8 }
 }
 
 interface ShardWeights {
@@ -88,27 +106,46 @@ interface ShardWeights {
 }
 
 function newShardWeights(photos: number, rows: number, layout: BlockLayout): ShardWeights {
-  return { photos, filled: 0, weights: new Uint8Array(photos * rows * layout.paddedDim).fill(128), scales: new Float32Array(photos * rows * layout.blocks) }
+  // Every value starts at the zero point, so the padding adds nothing to a dot product.
+  const zero = layout.bits === 8 ? 0x80 : 0x88
+  return { photos, filled: 0, weights: new Uint8Array(photos * rows * layout.bytesPerRow).fill(zero), scales: new Float32Array(photos * rows * layout.blocks) }
 }
 
 /**
- * MatMulNBits' 8-bit layout: per row, per block, bytes q + 128 (its default zero point) with
- * q = round(v / scale) in [-127, 127], and one float32 scale a block (max |v| / 127).
+ * MatMulNBits' layout: per row, per block, q + 2^(bits-1) (its default zero point) with
+ * q = round(v / scale) in [-(2^(bits-1) - 1), 2^(bits-1) - 1], and one float32 scale a block.
+ * 4-bit values are packed two a byte, the even element in the low nibble. Returns the photo's
+ * error margin (see VectorMatrix.errorMargins).
  */
-function quantizePhoto(vectors: Float32Array, p: number, shard: ShardWeights, dim: number, rows: number, layout: BlockLayout): void {
-  const { blockSize, blocks, paddedDim } = layout
+function quantizePhoto(vectors: Float32Array, p: number, shard: ShardWeights, dim: number, rows: number, layout: BlockLayout): number {
+  const { bits, blockSize, blocks, bytesPerRow } = layout
+  const limit = 2 ** (bits - 1) - 1
+  const zero = limit + 1
+  let worstVariance = 0
   for (let k = 0; k < rows; k++) {
     const row = p * rows + k
+    const base = row * bytesPerRow
+    let variance = 0
     for (let b = 0; b < blocks; b++) {
       const first = b * blockSize
       const last = Math.min(dim, first + blockSize)
       let max = 0
       for (let d = first; d < last; d++) max = Math.max(max, Math.abs(vectors[d * rows + k]))
-      const scale = max / 127 || 1
+      const scale = max / limit || 1
       shard.scales[row * blocks + b] = scale
-      for (let d = first; d < last; d++) shard.weights[row * paddedDim + d] = 128 + Math.round(vectors[d * rows + k] / scale)
+      variance += ((last - first) * scale * scale) / 12
+      for (let d = first; d < last; d++) {
+        const q = zero + Math.round(vectors[d * rows + k] / scale)
+        if (bits === 8) shard.weights[base + d] = q
+        else {
+          const i = base + (d >> 1)
+          shard.weights[i] = d & 1 ? (shard.weights[i] & 0x0f) | (q << 4) : (shard.weights[i] & 0xf0) | q
+        }
+      }
     }
+    worstVariance = Math.max(worstVariance, variance / dim)
   }
+  return 5 * Math.sqrt(worstVariance)
 }
 
 /**
@@ -116,10 +153,10 @@ function quantizePhoto(vectors: Float32Array, p: number, shard: ShardWeights, di
  * reshaped to [photos, K] and reduced by max over K -> [photos].
  */
 function shardSession(quantized: ShardWeights, rows: number, layout: BlockLayout): Promise<ort.InferenceSession> {
-  const { blockSize, blocks, paddedDim } = layout
+  const { bits, blockSize, blocks, paddedDim } = layout
   const rowCount = quantized.photos * rows
   const g = new OnnxGraphBuilder()
-  const weights = g.initializer('rows', [rowCount, blocks, blockSize], quantized.weights)
+  const weights = g.initializer('rows', [rowCount, blocks, (blockSize * bits) / 8], quantized.weights)
   const scales = g.initializer('scales', [rowCount * blocks], quantized.scales)
   const dots = 'dots'
   g.nodes.push({
@@ -129,7 +166,7 @@ function shardSession(quantized: ShardWeights, rows: number, layout: BlockLayout
     inputs: ['term', weights, scales],
     outputs: [dots],
     // accuracy_level 4: int8 arithmetic (the term is quantised per block on the fly), the fast path.
-    attributes: [attr.int('K', paddedDim), attr.int('N', rowCount), attr.int('bits', 8), attr.int('block_size', blockSize), attr.int('accuracy_level', 4)]
+    attributes: [attr.int('K', paddedDim), attr.int('N', rowCount), attr.int('bits', bits), attr.int('block_size', blockSize), attr.int('accuracy_level', 4)]
   })
   const perPhoto = g.node('Reshape', [dots, g.initializer('photoRows', [2], BigInt64Array.of(-1n, BigInt(rows)))], 'score')
   g.node('ReduceMax', [perPhoto], 'score', [attr.ints('axes', [1]), attr.int('keepdims', 0)], 'scores')
