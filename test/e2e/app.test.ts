@@ -210,15 +210,15 @@ describe('SDL Tagger in the browser (web mode)', () => {
     await page.keyboard.press('Escape')
   })
 
-  // The XMP writer is being built separately: the engine's exportXmp still answers "not available
-  // yet". Enable this test once it lands (the window's Export panel is complete).
-  it.skip('exports XMP: the dry run previews, the export writes the sidecar, and the sidecar holds the keywords', async () => {
+  it('exports XMP: the dry run previews, the export writes the sidecar, and the sidecar holds the keywords', async () => {
     await page.keyboard.press('Alt+4')
     await page.getByRole('heading', { name: 'Export to XMP' }).waitFor()
     await expectNoSeriousViolations('export')
     await page.getByRole('button', { name: 'Preview (dry run)' }).click()
     const entries = page.getByTestId('export-entries')
-    await entries.waitFor()
+    const failure = page.locator('main').getByRole('alert')
+    await entries.or(failure).waitFor({ timeout: 60_000 })
+    expect(await failure.count(), await page.locator('main').innerText()).toBe(0)
     const row = entries.getByRole('row').filter({ hasText: photoName })
     await row.waitFor()
     expect(await row.textContent()).toContain(acceptedTag)
