@@ -11,6 +11,8 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
+          // The engine's own process in the desktop app (Electron utilityProcess).
+          engine: resolve(__dirname, 'src/main/engineProcess.ts'),
           cli: resolve(__dirname, 'src/main/cli/main.ts')
         }
       }

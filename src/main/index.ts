@@ -1,21 +1,26 @@
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BrowserWindow, app, ipcMain, protocol, session, shell } from 'electron'
+import { BrowserWindow, app, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
 import { MEDIA_PROTOCOL } from '../shared/api'
 import { contentSecurityPolicy } from './app/contentSecurityPolicy'
+import { type EngineChild, EngineProcess } from './app/engineProcess'
 import { forwardEvents, registerApiHandlers } from './app/ipc'
 import { MEDIA_SCHEME, mediaResponse } from './app/mediaProtocol'
 import { isAllowedAppUrl } from './app/navigation'
 import { mainWindowOptions } from './app/windowOptions'
-import { EngineApi } from './engine/api/engineApi'
-import { MediaService } from './engine/api/media'
-import { Engine } from './engine/engine'
-
-const engine = new Engine({ dataDir: process.env.SDL_TAGGER_DATA_DIR ?? join(app.getPath('appData'), 'sdl-tagger') })
-const api = new EngineApi(engine)
-const media = new MediaService(engine)
 
 const here = fileURLToPath(new URL('.', import.meta.url))
+const dataDir = process.env.SDL_TAGGER_DATA_DIR ?? join(app.getPath('appData'), 'sdl-tagger')
+// The engine runs in a utility process of its own (engineProcess.ts), never in this one.
+const engine = new EngineProcess(
+  () =>
+    utilityProcess.fork(join(here, 'engine.js'), [], {
+      serviceName: 'SDL Tagger engine',
+      // sharp decodes on libuv's pool (4 threads by default): size it to the machine, as bin/ does.
+      env: { ...process.env, SDL_TAGGER_DATA_DIR: dataDir, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism())) }
+    }) as unknown as EngineChild
+)
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
 
 // Must happen before the app is ready.
@@ -30,7 +35,7 @@ function createWindow(): void {
     return { action: 'deny' }
   })
   window.webContents.on('will-navigate', (event) => event.preventDefault())
-  forwardEvents((listener) => api.events.subscribe(listener), window.webContents)
+  forwardEvents((listener) => engine.subscribe(listener), window.webContents)
   if (devServerUrl) void window.loadURL(devServerUrl)
   else void window.loadFile(join(here, '../renderer/index.html'))
 }
@@ -45,16 +50,16 @@ function lockDownSession(): void {
   // No camera, microphone, notifications, geolocation…: the app asks for none of them.
   session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false))
   protocol.handle(MEDIA_PROTOCOL, async (request) => {
-    const { status, headers, body } = await mediaResponse(request.url, (r) => media.resolve(r))
+    const { status, headers, body } = await mediaResponse(request.url, (r) => engine.resolveMedia(r))
     return new Response(typeof body === 'string' ? body : new Uint8Array(body), { status, headers })
   })
 }
 
 void app.whenReady().then(() => {
   lockDownSession()
-  registerApiHandlers(ipcMain, api)
+  registerApiHandlers(ipcMain, engine.api)
+  engine.start()
   createWindow()
-  api.start().catch((err: unknown) => console.error(`Could not start following the library folders: ${String(err)}`))
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
   })
@@ -67,11 +72,8 @@ app.on('window-all-closed', () => {
 let quitting = false
 app.on('will-quit', (event) => {
   if (quitting) return
-  // Let a running index write its batch in flight and the watcher close before the engine does.
+  // Let a running index write its batch in flight and the watcher close before the process ends.
   quitting = true
   event.preventDefault()
-  void api
-    .stop()
-    .finally(() => engine.close())
-    .finally(() => app.quit())
+  void engine.stop().finally(() => app.quit())
 })

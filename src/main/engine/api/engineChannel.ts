@@ -1,0 +1,147 @@
+import { API_METHODS, type ApiEvent, type ApiEventListener, type ApiMethod, type Result, type SdlTaggerApi, isApiMethod } from '../../../shared/api'
+import { toApiError } from './errors'
+import { EventHub } from './eventHub'
+import { MediaError, type MediaFile, type MediaRequest } from './media'
+
+/**
+ * The engine in a process of its own (Electron's utility process), so that its synchronous
+ * stretches (parsing the lexicon, hashing photos) never hold up the window's main process. The
+ * two sides exchange structured-cloneable messages over whatever port the platform gives.
+ */
+export type ToEngine =
+  | { kind: 'call'; id: number; method: ApiMethod; args: unknown[] }
+  | { kind: 'media'; id: number; request: MediaRequest }
+  | { kind: 'stop'; id: number }
+
+export type FromEngine =
+  | { kind: 'result'; id: number; result: Result<unknown> }
+  | { kind: 'media'; id: number; media: MediaFile }
+  | { kind: 'media-error'; id: number; status: MediaError['status']; message: string }
+  | { kind: 'stopped'; id: number }
+  | { kind: 'event'; event: ApiEvent }
+
+/** One end of a message channel. */
+export interface PortLike<In, Out> {
+  post(message: Out): void
+  onMessage(listener: (message: In) => void): void
+}
+
+export interface EngineHostParts {
+  api: SdlTaggerApi
+  subscribe: (listener: ApiEventListener) => () => void
+  resolveMedia: (request: MediaRequest) => Promise<MediaFile>
+  /** Stops background work and closes the engine. */
+  stop: () => Promise<void>
+}
+
+/** The engine's side: answers calls, media look-ups and the final stop, and forwards every event. */
+export function hostEngine(port: PortLike<ToEngine, FromEngine>, parts: EngineHostParts): void {
+  parts.subscribe((event) => port.post({ kind: 'event', event }))
+  port.onMessage((message) => {
+    if (message.kind === 'call') {
+      const method = message.method
+      const args = Array.isArray(message.args) ? message.args : []
+      // The API answers envelopes; a method that throws anyway still gets one.
+      const answer = isApiMethod(method)
+        ? Promise.resolve().then(() => (parts.api[method] as (...a: unknown[]) => Promise<Result<unknown>>).apply(parts.api, args))
+        : Promise.resolve<Result<unknown>>({ ok: false, error: { message: `No API method '${String(method)}'` } })
+      answer.then(
+        (result) => port.post({ kind: 'result', id: message.id, result }),
+        (err: unknown) => port.post({ kind: 'result', id: message.id, result: { ok: false, error: toApiError(err) } })
+      )
+    } else if (message.kind === 'media') {
+      parts.resolveMedia(message.request).then(
+        (media) => port.post({ kind: 'media', id: message.id, media }),
+        (err: unknown) =>
+          port.post({ kind: 'media-error', id: message.id, status: err instanceof MediaError ? err.status : 500, message: err instanceof Error ? err.message : String(err) })
+      )
+    } else if (message.kind === 'stop') {
+      void parts.stop().finally(() => port.post({ kind: 'stopped', id: message.id }))
+    }
+  })
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void; kind: 'call' | 'media' | 'stop' }
+
+/**
+ * The window's side: the same API object, each call a message to the engine process. When that
+ * process goes away, every call still waiting is answered with an error envelope (never left
+ * hanging) and later calls are refused until a new connection is made.
+ */
+export class EngineConnection {
+  readonly api: SdlTaggerApi
+  private readonly events = new EventHub()
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+  private closedReason: string | null = null
+
+  constructor(private readonly port: PortLike<FromEngine, ToEngine>) {
+    port.onMessage((message) => this.receive(message))
+    this.api = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => this.call(method, args)])) as unknown as SdlTaggerApi
+  }
+
+  subscribe(listener: ApiEventListener): () => void {
+    return this.events.subscribe(listener)
+  }
+
+  get closed(): boolean {
+    return this.closedReason !== null
+  }
+
+  resolveMedia(request: MediaRequest): Promise<MediaFile> {
+    return this.send<MediaFile>('media', (id) => ({ kind: 'media', id, request })).catch((err: Error) => {
+      throw err instanceof MediaError ? err : new MediaError(500, err.message)
+    })
+  }
+
+  /** Asks the engine to finish its work and close; resolves once it has (or is gone). */
+  async stop(): Promise<void> {
+    if (this.closed) return
+    await this.send('stop', (id) => ({ kind: 'stop', id })).catch(() => {})
+  }
+
+  /** The engine process is gone: answer everything still waiting. */
+  fail(reason: string): void {
+    if (this.closed) return
+    this.closedReason = reason
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id)
+      if (p.kind === 'call') p.resolve({ ok: false, error: { message: reason, hint: 'Try again; if it keeps happening, restart SDL Tagger.' } })
+      else if (p.kind === 'stop') p.resolve(undefined)
+      else p.reject(new MediaError(500, reason))
+    }
+  }
+
+  private call(method: ApiMethod, args: unknown[]): Promise<Result<unknown>> {
+    if (this.closed) return Promise.resolve({ ok: false, error: { message: this.closedReason!, hint: 'Restart SDL Tagger.' } })
+    return this.send<Result<unknown>>('call', (id) => ({ kind: 'call', id, method, args }))
+  }
+
+  private send<T>(kind: Pending['kind'], message: (id: number) => ToEngine): Promise<T> {
+    if (this.closed) return Promise.reject(new Error(this.closedReason!))
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, kind })
+      try {
+        this.port.post(message(id))
+      } catch (err) {
+        // The process is going away; its exit answers this call with the others.
+        this.fail(`The engine cannot be reached (${err instanceof Error ? err.message : String(err)})`)
+      }
+    })
+  }
+
+  private receive(message: FromEngine): void {
+    if (message.kind === 'event') return this.events.emit(message.event)
+    const waiting = this.pending.get(message.id)
+    if (!waiting) return
+    this.pending.delete(message.id)
+    if (message.kind === 'result') waiting.resolve(message.result)
+    else if (message.kind === 'media') {
+      const media = message.media
+      // Structured cloning turns a Buffer into a plain Uint8Array.
+      waiting.resolve('data' in media ? { contentType: media.contentType, data: Buffer.from(media.data.buffer, media.data.byteOffset, media.data.byteLength) } : media)
+    } else if (message.kind === 'media-error') waiting.reject(new MediaError(message.status, message.message))
+    else waiting.resolve(undefined)
+  }
+}
