@@ -10,7 +10,7 @@
  *
  *   npm run bench:xmp -- [--photos 2000]
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -50,15 +50,20 @@ try {
   const measure = async (label: string, run: () => Promise<{ written: number; unchanged: number; skipped: unknown[] }>) => {
     const t0 = performance.now()
     const cpu0 = process.cpuUsage()
+    const perl0 = childrenCpuSeconds()
     const s = await run()
     const seconds = (performance.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
-    const perSecond = (s.written + s.unchanged) / seconds
-    // Node's own CPU time, to tell our work from ExifTool's (perl runs in its own processes).
-    const nodeCpu = ((cpu.user + cpu.system) / 1e6).toFixed(1)
+    const sidecars = s.written + s.unchanged
+    // CPU time, ours and ExifTool's (perl runs in child processes), tells the work apart from
+    // waiting for a shared CPU: two idle cores would do 2 / (CPU s per sidecar) a second.
+    const nodeCpu = (cpu.user + cpu.system) / 1e6
+    const perlCpu = childrenCpuSeconds() - perl0
+    const cpuPerSidecarMs = ((nodeCpu + perlCpu) * 1000) / sidecars
     console.log(
       `${label.padEnd(44)} ${seconds.toFixed(2).padStart(6)} s  ${String(s.written).padStart(5)} written  ${String(s.unchanged).padStart(5)} unchanged  ` +
-        `${s.skipped.length} skipped  ${perSecond.toFixed(0).padStart(5)} sidecars/s  (node CPU ${nodeCpu} s)`
+        `${s.skipped.length} skipped  ${(sidecars / seconds).toFixed(0).padStart(5)} sidecars/s  ` +
+        `CPU node ${nodeCpu.toFixed(1)} s + ExifTool ${perlCpu.toFixed(1)} s = ${cpuPerSidecarMs.toFixed(2)} ms/sidecar (${(2000 / cpuPerSidecarMs).toFixed(0)}/s on 2 idle cores)`
     )
     if (s.skipped.length) console.log('  first skipped:', s.skipped[0])
   }
@@ -76,6 +81,25 @@ try {
 } finally {
   await engine.close()
   rmSync(root, { recursive: true, force: true })
+}
+
+/** CPU seconds of this process's living children (the ExifTool perl processes), from /proc; 0 elsewhere. */
+function childrenCpuSeconds(): number {
+  if (!existsSync('/proc/self/stat')) return 0
+  let total = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    // Fields after the command name in parentheses: state ppid ... utime(14) stime(15), in clock ticks.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) / 100
+  }
+  return total
 }
 
 async function exiftoolVersion(): Promise<string> {
