@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Command, InvalidArgumentError } from 'commander'
-import { EngineApi } from '../../engine/api/engineApi'
-import { MediaService } from '../../engine/api/media'
+import { EngineProcess } from '../../app/engineProcess'
 import { DEFAULT_HOST, DEFAULT_PORT, checkBinding } from '../../server/binding'
-import { startWebServer } from '../../server/webServer'
+import { forkEngine } from '../../server/engineFork'
+import { type RunningWebServer, startWebServer } from '../../server/webServer'
 import type { CliContext } from '../cliContext'
 
 function port(value: string): number {
@@ -15,12 +15,13 @@ function port(value: string): number {
 }
 
 /**
- * The built renderer: out/renderer beside the bundled CLI (out/main/cli.js), or, when run from
+ * The built renderer: out/renderer beside the bundled CLI (out/main/cli.js, or a chunk of it in
+ * out/main/chunks), or, when run from
  * source (tests, tsx), the project's out/renderer.
  */
 export function defaultRendererDir(): string {
   const here = fileURLToPath(new URL('.', import.meta.url))
-  const candidates = [join(here, '../renderer'), join(here, '../../../../out/renderer')]
+  const candidates = [join(here, '../renderer'), join(here, '../../renderer'), join(here, '../../../../out/renderer')]
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]
 }
 
@@ -35,32 +36,39 @@ export function registerServeCommands(program: Command, ctx: () => CliContext): 
       // Refused before anything is opened or bound.
       checkBinding(opts.host, opts.token)
       const c = ctx()
-      const api = new EngineApi(c.engine)
-      const media = new MediaService(c.engine)
       const rendererDir = defaultRendererDir()
       if (!existsSync(join(rendererDir, 'index.html'))) c.info(`warning: the app's pages are not built (${rendererDir}); run \`npm run build\`. The API works without them.`)
-      const server = await startWebServer({
-        api,
-        subscribe: (listener) => api.events.subscribe(listener),
-        resolveMedia: (request) => media.resolve(request),
-        rendererDir,
-        host: opts.host,
-        port: opts.port,
-        token: opts.token
-      })
+      // The engine works in a process of its own, so its synchronous stretches (hashing photos,
+      // parsing the lexicon) never hold up the HTTP answers.
+      const engine = new EngineProcess(() => forkEngine({ dataDir: c.engine.dataDir, model: c.options.model, executionProvider: c.options.ep }))
+      let server: RunningWebServer
+      try {
+        server = await startWebServer({
+          api: engine.api,
+          subscribe: (listener) => engine.subscribe(listener),
+          resolveMedia: (request) => engine.resolveMedia(request),
+          rendererDir,
+          host: opts.host,
+          port: opts.port,
+          token: opts.token
+        })
+      } catch (err) {
+        await engine.stop()
+        throw err
+      }
       // The one line on stdout: scripts (and the end-to-end tests) read the address from it.
       c.streams.stdout.write(`Listening on ${server.url}\n`)
       c.info('Web mode is running; Ctrl+C stops.')
-      api.events.subscribe((event) => {
+      engine.subscribe((event) => {
         if (event.type === 'notice') c.info(event.message)
       })
-      await api.start()
+      engine.start()
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve)
         process.once('SIGTERM', resolve)
       })
       c.info('Stopping…')
       await server.close()
-      await api.stop()
+      await engine.stop()
     })
 }

@@ -14,6 +14,8 @@ export type ToEngine =
   | { kind: 'stop'; id: number }
 
 export type FromEngine =
+  /** Sent once the engine listens: messages sent before it could be lost on some transports. */
+  | { kind: 'ready' }
   | { kind: 'result'; id: number; result: Result<unknown> }
   | { kind: 'media'; id: number; media: MediaFile }
   | { kind: 'media-error'; id: number; status: MediaError['status']; message: string }
@@ -59,6 +61,7 @@ export function hostEngine(port: PortLike<ToEngine, FromEngine>, parts: EngineHo
       void parts.stop().finally(() => port.post({ kind: 'stopped', id: message.id }))
     }
   })
+  port.post({ kind: 'ready' })
 }
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void; kind: 'call' | 'media' | 'stop' }
@@ -74,6 +77,8 @@ export class EngineConnection {
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
   private closedReason: string | null = null
+  /** Messages waiting for the engine's 'ready'. */
+  private outbox: ToEngine[] | null = []
 
   constructor(private readonly port: PortLike<FromEngine, ToEngine>) {
     port.onMessage((message) => this.receive(message))
@@ -123,7 +128,8 @@ export class EngineConnection {
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, kind })
       try {
-        this.port.post(message(id))
+        if (this.outbox) this.outbox.push(message(id))
+        else this.port.post(message(id))
       } catch (err) {
         // The process is going away; its exit answers this call with the others.
         this.fail(`The engine cannot be reached (${err instanceof Error ? err.message : String(err)})`)
@@ -132,6 +138,12 @@ export class EngineConnection {
   }
 
   private receive(message: FromEngine): void {
+    if (message.kind === 'ready') {
+      const waiting = this.outbox ?? []
+      this.outbox = null
+      for (const m of waiting) this.port.post(m)
+      return
+    }
     if (message.kind === 'event') return this.events.emit(message.event)
     const waiting = this.pending.get(message.id)
     if (!waiting) return

@@ -1,0 +1,45 @@
+import { fork } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { EngineChild } from '../app/engineProcess'
+import type { FromEngine } from '../engine/api/engineChannel'
+
+export interface EngineForkOptions {
+  dataDir: string
+  model?: string
+  executionProvider?: string
+}
+
+/**
+ * The engine process's entry: out/main/engine.js beside the bundled CLI (which may sit in
+ * out/main/chunks), or src/main/engineProcess.ts when running from source (tests, tsx).
+ */
+export function engineEntry(): { file: string; execArgv: string[] } {
+  const here = fileURLToPath(new URL('.', import.meta.url))
+  for (const file of [join(here, 'engine.js'), join(here, '../engine.js')]) if (existsSync(file)) return { file, execArgv: [] }
+  return { file: join(here, '../engineProcess.ts'), execArgv: ['--import', 'tsx'] }
+}
+
+/** Starts the engine in a Node child process that talks structured-cloned messages over IPC. */
+export function forkEngine(opts: EngineForkOptions): EngineChild {
+  const entry = engineEntry()
+  const child = fork(entry.file, [], {
+    execArgv: entry.execArgv,
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      SDL_TAGGER_DATA_DIR: opts.dataDir,
+      SDL_TAGGER_MODEL: opts.model ?? '',
+      SDL_TAGGER_EP: opts.executionProvider ?? ''
+    }
+  })
+  return {
+    // A message to a process that just died is answered by its exit, not by an error event.
+    postMessage: (message) => void child.send(message, () => {}),
+    on: (event: 'message' | 'exit', listener: ((message: FromEngine) => void) | ((code: number) => void)) =>
+      event === 'message' ? child.on('message', listener as (m: unknown) => void) : child.on('exit', (code) => (listener as (code: number) => void)(code ?? -1)),
+    kill: () => child.kill()
+  } as EngineChild
+}
