@@ -113,7 +113,7 @@ export interface IndexingProgress {
   /** null while unknown. */
   etaSeconds: number | null
   currentPath: string | null
-  /** Photos that could not be read; complete once the run has ended. */
+  /** Photos that could not be read, listed once the run has ended (the first 1000; listFolders has them all). */
   errors: PhotoError[]
   /** Set when the run has ended ('done' or 'cancelled'). */
   summary?: IndexingSummary

@@ -7,6 +7,9 @@ import type { EventHub } from './eventHub'
 import { toApiError } from './errors'
 import { isInside } from './media'
 
+/** Unreadable photos listed in a run's last event; the folders panel (listFolders) has them all. */
+export const MAX_LISTED_ERRORS = 1000
+
 /**
  * One indexing run at a time, in the background: `start` answers at once, the run reports through
  * `indexing` events to its end (done, cancelled or failed), and `cancel` stops it after the batch
@@ -71,7 +74,7 @@ export class IndexingRuns {
       publish({ phase: 'indexing', done: p.done, total: p.total, photosPerSecond: p.ratePerSecond, etaSeconds: p.etaSeconds, currentPath: p.item ?? null })
     const errorsOfRun = async (): Promise<PhotoError[]> => {
       const { errors } = await library.status()
-      return chosen === null ? errors : errors.filter((e) => isInside(e.path, chosen))
+      return (chosen === null ? errors : errors.filter((e) => isInside(e.path, chosen))).slice(0, MAX_LISTED_ERRORS)
     }
 
     const finished = library
