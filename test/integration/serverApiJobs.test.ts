@@ -132,6 +132,13 @@ describe('engine API jobs', () => {
     renameSync(`${folder}-away`, folder)
   })
 
+  it('a newer search supersedes one still running: its hits are dropped, not shown late', async () => {
+    const [older, newer] = await Promise.all([api.search('dog'), api.search('person', { all: true })])
+    expect(value(older)).toMatchObject({ query: 'dog', superseded: true, hits: [] })
+    expect(value(newer)).toMatchObject({ query: 'person', superseded: false })
+    expect(value(newer).hits.length).toBeGreaterThan(0)
+  })
+
   it('follows the folders while watching, and stops when asked', async () => {
     const watching = nextEvent(api, (e) => e.type === 'watch' && e.state === 'watching')
     expect(value(await api.setWatching(true)).state).toMatch(/starting|watching/)
