@@ -4,23 +4,25 @@ import { fileURLToPath } from 'node:url'
 import { BrowserWindow, app, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
 import { MEDIA_PROTOCOL } from '../shared/api'
 import { contentSecurityPolicy } from './app/contentSecurityPolicy'
-import { type EngineChild, EngineProcess } from './app/engineProcess'
+import { type EngineChild, EngineProcess, engineRuntime } from './app/engineProcess'
 import { forwardEvents, registerApiHandlers } from './app/ipc'
 import { MEDIA_SCHEME, mediaResponse } from './app/mediaProtocol'
 import { isAllowedAppUrl } from './app/navigation'
 import { mainWindowOptions } from './app/windowOptions'
+import { forkEngine } from './server/engineFork'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const dataDir = process.env.SDL_TAGGER_DATA_DIR ?? join(app.getPath('appData'), 'sdl-tagger')
-// The engine runs in a utility process of its own (engineProcess.ts), never in this one.
-const engine = new EngineProcess(
-  () =>
-    utilityProcess.fork(join(here, 'engine.js'), [], {
-      serviceName: 'SDL Tagger engine',
-      // sharp decodes on libuv's pool (4 threads by default): size it to the machine, as bin/ does.
-      env: { ...process.env, SDL_TAGGER_DATA_DIR: dataDir, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism())) }
-    }) as unknown as EngineChild
-)
+// The engine runs in a process of its own (engineProcess.ts), never in this one.
+const engine = new EngineProcess((): EngineChild => {
+  const runtime = engineRuntime(app.isPackaged, process.env)
+  if (runtime.kind === 'node') return forkEngine({ dataDir, execPath: runtime.execPath })
+  return utilityProcess.fork(join(here, 'engine.js'), [], {
+    serviceName: 'SDL Tagger engine',
+    // sharp decodes on libuv's pool (4 threads by default): size it to the machine, as bin/ does.
+    env: { ...process.env, SDL_TAGGER_DATA_DIR: dataDir, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism())) }
+  }) as unknown as EngineChild
+})
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
 
 // Must happen before the app is ready.

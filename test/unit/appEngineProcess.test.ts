@@ -1,7 +1,7 @@
 import { MessageChannel } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { API_METHODS, type ApiEvent, type SdlTaggerApi } from '../../src/shared/api'
-import { type EngineChild, EngineProcess, MAX_RESTARTS } from '../../src/main/app/engineProcess'
+import { type EngineChild, EngineProcess, MAX_RESTARTS, engineRuntime } from '../../src/main/app/engineProcess'
 import { type FromEngine, type ToEngine, hostEngine } from '../../src/main/engine/api/engineChannel'
 import { EventHub } from '../../src/main/engine/api/eventHub'
 import { MediaError } from '../../src/main/engine/api/media'
@@ -105,5 +105,12 @@ describe('the engine in its own process', () => {
     expect(await engine.api.getStatus()).toMatchObject({ ok: false, error: { message: expect.stringMatching(/keeps stopping/) } })
     await expect(engine.resolveMedia({ kind: 'thumb', id: 1 })).rejects.toThrow(/keeps stopping/)
     children.forEach((c) => c.close())
+  })
+
+  it('runs the engine on the Node that ran npm unless the app is packaged (native addons are built for that Node)', () => {
+    expect(engineRuntime(false, { npm_node_execpath: '/usr/bin/node' })).toEqual({ kind: 'node', execPath: '/usr/bin/node' })
+    expect(engineRuntime(false, { npm_node_execpath: '/usr/bin/node', SDL_TAGGER_NODE: '/opt/node/bin/node' })).toEqual({ kind: 'node', execPath: '/opt/node/bin/node' })
+    expect(engineRuntime(false, {})).toEqual({ kind: 'utility' })
+    expect(engineRuntime(true, { npm_node_execpath: '/usr/bin/node' })).toEqual({ kind: 'utility' })
   })
 })

@@ -11,6 +11,20 @@ export interface EngineChild {
   kill(): boolean
 }
 
+export type EngineRuntime = { kind: 'node'; execPath: string } | { kind: 'utility' }
+
+/**
+ * Which runtime hosts the engine process. better-sqlite3 is a native addon built for one ABI:
+ * `npm ci` builds it for Node, which Electron's own runtime cannot load. So when the app runs
+ * from the project (`npm run dev`, `npm start`, tests), the engine runs on the Node that ran npm
+ * (or $SDL_TAGGER_NODE); a packaged app, whose addons are rebuilt for Electron, uses Electron's
+ * utility process.
+ */
+export function engineRuntime(packaged: boolean, env: Record<string, string | undefined>): EngineRuntime {
+  const node = env.SDL_TAGGER_NODE || env.npm_node_execpath
+  return !packaged && node ? { kind: 'node', execPath: node } : { kind: 'utility' }
+}
+
 /** Restarts after unexpected exits before calls are refused: a crash loop must not spin forever. */
 export const MAX_RESTARTS = 3
 

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EngineChild } from '../app/engineProcess'
@@ -9,6 +10,8 @@ export interface EngineForkOptions {
   dataDir: string
   model?: string
   executionProvider?: string
+  /** The Node binary to run it on (default: this process's). */
+  execPath?: string
 }
 
 /**
@@ -25,6 +28,7 @@ export function engineEntry(): { file: string; execArgv: string[] } {
 export function forkEngine(opts: EngineForkOptions): EngineChild {
   const entry = engineEntry()
   const child = fork(entry.file, [], {
+    execPath: opts.execPath,
     execArgv: entry.execArgv,
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -32,7 +36,9 @@ export function forkEngine(opts: EngineForkOptions): EngineChild {
       ...process.env,
       SDL_TAGGER_DATA_DIR: opts.dataDir,
       SDL_TAGGER_MODEL: opts.model ?? '',
-      SDL_TAGGER_EP: opts.executionProvider ?? ''
+      SDL_TAGGER_EP: opts.executionProvider ?? '',
+      // sharp decodes on libuv's pool (4 threads by default): size it to the machine, as bin/ does.
+      UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism()))
     }
   })
   return {
