@@ -186,3 +186,24 @@ describe('the engine API on malformed calls', () => {
     }
   })
 })
+
+describe('the engine API when the library cannot be opened', () => {
+  it('starting with watching on reports a watch error event instead of throwing', async () => {
+    const tmp = tempDir()
+    // A folder where the database file should be: SQLite cannot open it.
+    mkdirSync(join(tmp.dir, 'library.sqlite'))
+    writeFileSync(join(tmp.dir, 'app-settings.json'), JSON.stringify({ watchFolders: true }))
+    const engine = new Engine({ dataDir: tmp.dir })
+    const api = new EngineApi(engine)
+    const events: ApiEvent[] = []
+    api.events.subscribe((e) => events.push(e))
+    try {
+      await api.start()
+      expect(events).toContainEqual({ type: 'watch', state: 'error', folders: [], error: { message: expect.stringMatching(/Cannot open the library database/), hint: expect.any(String) } })
+      expect(await api.listFolders()).toMatchObject({ ok: false, error: { message: expect.stringMatching(/Cannot open the library database/) } })
+    } finally {
+      await engine.close()
+      tmp.cleanup()
+    }
+  })
+})

@@ -74,7 +74,10 @@ export class EngineApi implements SdlTaggerApi {
   /** Starts what the settings ask for at launch (following the folders). Failures become events, never exceptions. */
   async start(): Promise<void> {
     const settings = await this.settings.get()
-    if (settings.watchFolders) await this.startWatching()
+    if (!settings.watchFolders) return
+    await this.startWatching().catch((err: unknown) =>
+      this.events.emit({ type: 'watch', state: 'error', folders: [], error: toApiError(err) })
+    )
   }
 
   /** Stops background work (a running index after its batch, the watcher) and waits for it. */
