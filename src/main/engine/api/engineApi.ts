@@ -452,13 +452,11 @@ export class EngineApi implements SdlTaggerApi {
   }
 
   private emitWatch(error?: unknown): void {
-    void this.engine.library().then((library) =>
-      this.events.emit({
-        type: 'watch',
-        state: this.watchState(),
-        folders: library.store.folders().map((f) => f.path),
-        ...(error === undefined ? {} : { error: toApiError(error) })
-      })
+    const emit = (folders: string[]) =>
+      this.events.emit({ type: 'watch', state: this.watchState(), folders, ...(error === undefined ? {} : { error: toApiError(error) }) })
+    this.engine.library().then(
+      (library) => emit(library.store.folders().map((f) => f.path)),
+      () => emit([])
     )
   }
 

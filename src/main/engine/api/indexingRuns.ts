@@ -93,7 +93,8 @@ export class IndexingRuns {
             total,
             etaSeconds: summary.cancelled ? null : 0,
             currentPath: null,
-            errors: await errorsOfRun(),
+            // The run itself succeeded; a failure to list its errors must not turn it into a failure.
+            errors: await errorsOfRun().catch(() => []),
             summary: done
           })
         },
