@@ -4,8 +4,13 @@ export interface SearchHit {
   /** Relevance: SDL's score max_k <A_k, w> of the query's terms (min for AND, max for OR). */
   score: number
   offline: boolean
-  /** Why it matched: the term, the principal vector (0..K-1) that scored it, and that vector's nearest words. */
-  match: { term: string; principalVector: number; nearestWords: string[] }
+  /**
+   * Why it matched: the term, the principal vector (0..K-1) that scored it and that vector's
+   * nearest words, and whether the user tagged the photo with the term (accepted, their own, or
+   * imported from XMP: such a photo always matches). A word known only as a tag has no vector:
+   * principalVector is then -1 and nearestWords empty.
+   */
+  match: { term: string; principalVector: number; nearestWords: string[]; tagged: boolean }
 }
 
 export interface SearchResponse {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
 import { Lexicon } from '../../src/main/engine/lexicon/lexicon'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
+import { TagStore } from '../../src/main/engine/tagging/tagStore'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
 
 /** Average precision of a ranking (best first) against the set of relevant items. */
@@ -148,5 +149,30 @@ describe('search on COCO photos with the ConSE pack', () => {
     const search = await engine.search()
     await expect(search.search('dgo')).rejects.toThrow(/Unknown word 'dgo'/)
     await expect(search.search('(dog')).rejects.toThrow(/position/)
+  })
+
+  // Last: it changes the photos' tags.
+  it("lets the user's tags decide: a tagged photo matches, a rejected one does not, and a tag the lexicon lacks is searchable", async () => {
+    const search = await engine.search()
+    const { store } = await engine.library()
+    const tags = new TagStore(store.db)
+    const [top] = (await search.search('person', { limit: 1 })).hits
+    const id = (path: string) => store.photoByPath(path)!.id
+    tags.setPhotoTag(id(top.path), 'person', 'rejected')
+    expect((await search.search('person', { limit: 100 })).hits.map((h) => h.path)).not.toContain(top.path)
+
+    const { hits: all } = await search.search('giraffe', { all: true, limit: photos.length })
+    const last = all[all.length - 1]
+    expect((await search.search('giraffe', { limit: 100 })).hits.map((h) => h.path)).not.toContain(last.path)
+    tags.setPhotoTag(id(last.path), 'giraffe', 'accepted')
+    const tagged = (await search.search('giraffe', { limit: 100 })).hits.find((h) => h.path === last.path)
+    expect(tagged?.match.tagged).toBe(true)
+
+    // Imported from XMP, unknown to every word list: found through the tag alone.
+    tags.setPhotoTag(id(last.path), 'qzxfamily reunion', 'user')
+    const { hits } = await search.search('"QZXfamily  reunion"')
+    expect(hits.map((h) => h.path)).toEqual([last.path])
+    expect(hits[0].match).toMatchObject({ term: 'qzxfamily reunion', principalVector: -1, nearestWords: [], tagged: true })
+    await expect(search.search('qzxother')).rejects.toThrow(/Unknown word/)
   })
 })

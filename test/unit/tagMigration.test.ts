@@ -37,4 +37,16 @@ describe('migration 2: photo tags and the custom vocabulary', () => {
     expect((again.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(MIGRATIONS.length)
     again.close()
   })
+
+  it('applies a step a library skipped, even below its newest', () => {
+    const path = join(tmp.dir, 'gap.sqlite')
+    // As made by a build that had step 4 but not yet step 3.
+    const gapped = openLibraryDatabase(path, MIGRATIONS.filter((m) => m.version !== 3))
+    expect(gapped.prepare("SELECT name FROM sqlite_master WHERE name = 'xmp_sidecars'").get()).toBeUndefined()
+    gapped.close()
+    const db = openLibraryDatabase(path)
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'xmp_sidecars'").get()).toBeDefined()
+    expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(MIGRATIONS.length)
+    db.close()
+  })
 })

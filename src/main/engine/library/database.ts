@@ -30,7 +30,10 @@ export function openLibraryDatabase(path: string, migrations: readonly Migration
     db.close()
     throw new SdlError(`The library ${path} was written by a newer SDL Tagger (schema ${current}; this one knows ${newest})`, 'Update SDL Tagger to open it.')
   }
-  const pending = migrations.filter((m) => m.version > current)
+  // Every step not yet applied, not only those above the newest: a library made by a build that
+  // had a later step before an earlier one landed still gets the earlier one.
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version))
+  const pending = migrations.filter((m) => !applied.has(m.version))
   if (pending.length) {
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
     db.transaction(() => {

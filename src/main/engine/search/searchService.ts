@@ -7,6 +7,8 @@ import { type BaseVocabulary, STORED_TOP } from '../tagging/vocabularyScores'
 import { type TermScores, evaluateQuery } from './evaluateQuery'
 import { type QueryNode, parseQuery, queryTerms } from './queryParser'
 import type { Library } from '../library/library'
+import { normalizeText } from '../lexicon/words'
+import { TagStore } from '../tagging/tagStore'
 import { VectorMatrix } from './vectorMatrix'
 
 /**
@@ -28,11 +30,23 @@ export interface SearchOptions {
 }
 
 /** The active model's search index: its photos' principal vectors in memory, and its vocabulary. */
+/**
+ * A query term: its word vector (null for a word the lexicon lacks but the user tagged photos
+ * with), and the index positions of photos the user tagged with it or rejected it for.
+ */
+interface Term {
+  vector: Float32Array | null
+  tagged: Set<number>
+  rejected: Set<number>
+}
+
 interface LoadedIndex {
   manifest: PackManifest
   modelId: number
   matrix: VectorMatrix
   photos: Array<{ id: number; path: string; offline: boolean }>
+  /** Photo id to index position. */
+  positionOf: Map<number, number>
   vocabulary: BaseVocabulary
   lexicon: Lexicon
   thresholds: Map<number, Float32Array>
@@ -61,16 +75,20 @@ export class SearchService {
     }
     const index = await this.loadIndex()
     const limit = opts.limit ?? 50
-    const words = new Map<string, Float32Array>()
+    const tags = new TagStore(this.library!.store.db)
+    const terms = new Map<string, Term>()
     for (const key of queryTerms(node)) {
+      const decided = tags.tagDecisions(normalizeText(key))
       const found = index.lexicon.lookup(key)
-      if (!found.ok) {
+      // A word the lexicon lacks can still be a tag the user gave (or imported from XMP).
+      if (!found.ok && !decided.tagged.length) {
         throw new SdlError(
           `Unknown word '${found.text}' in the query`,
           found.suggestions.length ? `Did you mean: ${found.suggestions.join(', ')}?` : 'Try another word.'
         )
       }
-      words.set(key, found.vector)
+      const positions = (ids: number[]) => new Set(ids.map((id) => index.positionOf.get(id)).filter((p) => p !== undefined))
+      terms.set(key, { vector: found.ok ? found.vector : null, tagged: positions(decided.tagged), rejected: positions(decided.rejected) })
     }
     const threshold = await this.thresholds(index, topN)
 
@@ -80,11 +98,11 @@ export class SearchService {
     const negated = negatedTerms(node)
     const margins = index.matrix.errorMargins
     const approximate = new Map<string, TermScores>()
-    for (const [key, w] of words) {
-      const score = await index.matrix.scores(w)
+    for (const [key, term] of terms) {
+      const score = term.vector ? await index.matrix.scores(term.vector) : new Float32Array(index.photos.length).fill(-Infinity)
       const side = negated.has(key) ? (positive.includes(key) ? 0 : 1) : -1
       const applies = new Uint8Array(score.length)
-      for (let p = 0; p < score.length; p++) applies[p] = appliesAt(score[p], threshold[p] + side * margins[p])
+      for (let p = 0; p < score.length; p++) applies[p] = appliesTo(term, p, score[p], threshold[p] + side * margins[p])
       approximate.set(key, { score, applies })
     }
 
@@ -93,12 +111,14 @@ export class SearchService {
     let beyond = opts.rescoredBeyondLimit ?? RESCORED_BEYOND_LIMIT
     for (;;) {
       const candidates = evaluateQuery(node, approximate, index.photos.length, { all: opts.all, limit: limit + beyond }).matches
-      const { result, kept, vectors, exact } = this.rescore(index, node, candidates, words, threshold, { all: opts.all, limit })
+      const { result, kept, vectors, exact } = this.rescore(index, node, candidates, terms, threshold, { all: opts.all, limit })
       if (result.matches.length < limit && candidates.length === limit + beyond) {
         beyond *= 4
         continue
       }
-      const hits: SearchHit[] = Array.from(result.matches, (i, j) => this.describeHit(index, kept[i], vectors[i], i, result.relevance[j], positive, exact))
+      const hits: SearchHit[] = Array.from(result.matches, (i, j) =>
+        this.describeHit(index, kept[i], vectors[i], i, result.relevance[j], positive, terms, exact)
+      )
       return { query, model: index.manifest.name, photos: index.photos.length, hits }
     }
   }
@@ -107,18 +127,19 @@ export class SearchService {
     index: LoadedIndex,
     node: QueryNode,
     candidates: Uint32Array,
-    words: Map<string, Float32Array>,
+    terms: Map<string, Term>,
     threshold: Float32Array,
     opts: { all?: boolean; limit: number }
   ) {
     const found = this.library!.store.photosVectors(Array.from(candidates, (p) => index.photos[p].id), index.modelId)
     const kept = Array.from(candidates).filter((p) => found.has(index.photos[p].id))
     const vectors = kept.map((p) => found.get(index.photos[p].id)!)
-    const exact = new Map<string, TermScores & { vector: Float32Array }>()
-    for (const [key, w] of words) {
-      const score = Float32Array.from(vectors, (v) => bestRow(v, index.manifest, w).score)
-      const applies = Uint8Array.from(score, (s, i) => appliesAt(s, threshold[kept[i]]))
-      exact.set(key, { score, applies, vector: w })
+    const exact = new Map<string, TermScores>()
+    for (const [key, term] of terms) {
+      const w = term.vector
+      const score = Float32Array.from(vectors, (v) => (w ? bestRow(v, index.manifest, w).score : -Infinity))
+      const applies = Uint8Array.from(score, (s, i) => appliesTo(term, kept[i], s, threshold[kept[i]]))
+      exact.set(key, { score, applies })
     }
     return { result: evaluateQuery(node, exact, kept.length, opts), kept, vectors, exact }
   }
@@ -137,16 +158,25 @@ export class SearchService {
     i: number,
     relevance: number,
     positive: string[],
-    terms: Map<string, TermScores & { vector: Float32Array }>
+    terms: Map<string, Term>,
+    scores: Map<string, TermScores>
   ): SearchHit {
-    // The term that speaks most for this photo, and the principal vector that carries it.
-    const term = positive.reduce((best, key) => (terms.get(key)!.score[i] > terms.get(best)!.score[i] ? key : best), positive[0])
-    const { k, vector } = bestRow(vectors, index.manifest, terms.get(term)!.vector)
+    // The term that speaks most for this photo (by the model; a tag-only term has no vector to
+    // speak with), and the principal vector that carries it.
+    const spoken = positive.filter((key) => terms.get(key)!.vector)
+    const term = (spoken.length ? spoken : positive).reduce((best, key) => (scores.get(key)!.score[i] > scores.get(best)!.score[i] ? key : best))
+    const { vector: w, tagged } = terms.get(term)!
+    const row = w ? bestRow(vectors, index.manifest, w) : null
     return {
       path: index.photos[p].path,
       score: relevance,
       offline: index.photos[p].offline,
-      match: { term, principalVector: k, nearestWords: nearestWords(vector, index.vocabulary, 5) }
+      match: {
+        term,
+        principalVector: row ? row.k : -1,
+        nearestWords: row ? nearestWords(row.vector, index.vocabulary, 5) : [],
+        tagged: tagged.has(p)
+      }
     }
   }
 
@@ -155,10 +185,9 @@ export class SearchService {
     let thresholds = index.thresholds.get(topN)
     if (!thresholds) {
       const library = await this.engine.library()
-      const position = new Map(index.photos.map((photo, p) => [photo.id, p]))
       thresholds = new Float32Array(index.photos.length).fill(Infinity)
       for (const stored of library.store.vocabularyScores(index.modelId, index.vocabulary.id)) {
-        const p = position.get(stored.photoId)
+        const p = index.positionOf.get(stored.photoId)
         // With fewer tags than N, every term ranks within the top N.
         if (p !== undefined) thresholds[p] = stored.scores.length >= topN ? stored.scores[topN - 1] : -Infinity
       }
@@ -212,7 +241,8 @@ export class SearchService {
       }
     }
     const matrix = await VectorMatrix.build(vectors(), embedded, manifest.dim, manifest.rows)
-    return { manifest, modelId, matrix, photos, vocabulary: await tagger.baseVocabulary(), lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
+    const positionOf = new Map(photos.map((photo, p) => [photo.id, p]))
+    return { manifest, modelId, matrix, photos, positionOf, vocabulary: await tagger.baseVocabulary(), lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
   }
 }
 
@@ -242,6 +272,13 @@ function bestRow(vectors: Float32Array, manifest: PackManifest, w: Float32Array)
  */
 function appliesAt(score: number, threshold: number): 0 | 1 {
   return score >= threshold - 1e-5 * Math.max(1, Math.abs(threshold)) ? 1 : 0
+}
+
+/** The user has the last word: a photo they tagged with the term matches it, one they rejected it for does not. */
+function appliesTo(term: Term, p: number, score: number, threshold: number): 0 | 1 {
+  if (term.tagged.has(p)) return 1
+  if (term.rejected.has(p)) return 0
+  return appliesAt(score, threshold)
 }
 
 /** The terms that appear under a NOT. */

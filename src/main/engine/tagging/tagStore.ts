@@ -98,6 +98,12 @@ export class TagStore {
       .all(tag) as Array<{ id: number; path: string; state: PhotoTagState; source: TagSource }>
   }
 
+  /** Photos the user tagged with `tag` (accepted, own or imported) and those they rejected it for. */
+  tagDecisions(tag: string): { tagged: number[]; rejected: number[] } {
+    const rows = this.db.prepare('SELECT photo_id AS id, state FROM photo_tags WHERE tag = ?').all(tag) as Array<{ id: number; state: PhotoTagState }>
+    return { tagged: rows.filter((r) => r.state !== 'rejected').map((r) => r.id), rejected: rows.filter((r) => r.state === 'rejected').map((r) => r.id) }
+  }
+
   customWords(): string[] {
     return (this.db.prepare('SELECT tag FROM custom_vocabulary ORDER BY added_at, tag').all() as Array<{ tag: string }>).map((r) => r.tag)
   }
