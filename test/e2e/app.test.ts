@@ -249,11 +249,30 @@ describe('SDL Tagger in the browser (web mode)', () => {
     await expectNoSeriousViolations('settings')
   })
 
-  it('switches to the dark theme from the keyboard, which also passes the scan', async () => {
+  it('works from the keyboard: the grid, the photo view, the theme and the list of shortcuts', async () => {
     await page.keyboard.press('Alt+1')
+    // Esc clears the search: the whole library again.
+    await page.keyboard.press('Escape')
+    await page.getByRole('status').filter({ hasText: '89 photos in the library' }).waitFor()
+    await page.keyboard.press('g')
+    await page.keyboard.press('ArrowRight')
+    await page.keyboard.press('ArrowRight')
+    await page.keyboard.press('Enter')
+    const view = page.getByTestId('photo-view')
+    await view.getByText('3 of 89').waitFor()
+    await page.keyboard.press('ArrowLeft')
+    await view.getByText('2 of 89').waitFor()
+    await page.keyboard.press('Escape')
+    await view.waitFor({ state: 'detached' })
+
     await page.keyboard.press('d')
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark')
     await expectNoSeriousViolations('library, dark theme')
+    await page.keyboard.press('?')
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor()
+    await expectNoSeriousViolations('shortcuts, dark theme')
+    await page.keyboard.press('Escape')
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'detached' })
     expect(pageErrors).toEqual([])
     expect(readdirSync(SCREENSHOTS)).toEqual(expect.arrayContaining(['library.png', 'search.png', 'photo.png']))
   })
