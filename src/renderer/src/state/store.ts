@@ -143,14 +143,36 @@ function onEvent(event: ApiEvent): void {
   }
 }
 
-/** Loads what every view needs and subscribes to the engine's events for the window's lifetime. */
+let subscribed = false
+
+/**
+ * Loads what every view needs, all requests at once (the first paint waits for the slowest, not
+ * their sum), and subscribes to the engine's events for the window's lifetime. When the engine
+ * cannot be reached at all, the window says that once instead of one error per request.
+ */
 export async function startStore(): Promise<void> {
-  api.onEvent(onEvent)
+  if (!subscribed) {
+    api.onEvent(onEvent)
+    subscribed = true
+  }
+  const [settings, folders, catalog, indexing] = [api.getSettings(), api.listFolders(), api.listCatalog(), api.getIndexing()]
   await refreshStatus()
   if (store.fatal) return
-  await Promise.all([refreshSettings(), refreshFolders(), refreshCatalog()])
-  const indexing = await api.getIndexing()
-  if (indexing.ok && indexing.value) onIndexing(indexing.value)
+  const report = async <T>(context: string, call: Promise<Result<T>>, apply: (value: T) => void) => {
+    const value = await attempt(context, call)
+    if (value !== null) apply(value)
+  }
+  await Promise.all([
+    report('Reading the settings', settings, (v) => (store.settings = v)),
+    report('Reading the library folders', folders, (v) => {
+      store.folders = v
+      store.foldersLoaded = true
+    }),
+    report('Reading the model packs', catalog, (v) => (store.catalog = v)),
+    report('Reading the indexing state', indexing, (v) => v && onIndexing(v))
+  ])
+  // Even when the folders could not be read (the error says why), the window goes on.
+  store.foldersLoaded = true
 }
 
 export function indexingRunning(): boolean {
