@@ -53,7 +53,7 @@ try {
   }
   const pack = { tags: Array.from({ length: TAGS }, (_, t) => `tag${t}`), unseen: new Set<string>(), dim: DIM, vectors }
   // A pack with its own tags never consults the lexicon.
-  const vocabulary = baseVocabulary(manifest, pack, null as never)
+  const vocabulary = baseVocabulary(manifest, pack, null)
   const scorer = await VocabularyScorer.open(vocabulary, ROWS)
 
   started = performance.now()

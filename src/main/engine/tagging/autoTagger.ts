@@ -43,7 +43,8 @@ interface ActiveVocabulary extends PackVocabulary {
 
 interface Base {
   manifest: PackManifest
-  lexicon: Lexicon
+  /** Opened on first need: loading GloVe takes seconds, and a pack with its own tags can be scored without it. */
+  lexicon: () => Promise<Lexicon>
   vocabulary: BaseVocabulary
   scorer: VocabularyScorer
 }
@@ -80,7 +81,7 @@ export class AutoTagger {
 
   /** The lexicon of the active model: any word to a vector of its space. */
   async lexicon(): Promise<Lexicon> {
-    return (await this.loadBase()).lexicon
+    return (await this.loadBase()).lexicon()
   }
 
   /** The stored scores' vocabulary, for search's per-photo cut-off. */
@@ -114,7 +115,7 @@ export class AutoTagger {
   async addTag(photoPath: string, tag: string): Promise<string> {
     const { photo } = await this.indexedPhoto(photoPath)
     const word = normalizeText(tag)
-    this.checkKnown((await this.loadBase()).lexicon, word)
+    this.checkKnown(await (await this.loadBase()).lexicon(), word)
     ;(await this.tagStore()).setPhotoTag(photo.id, word, 'user')
     return word
   }
@@ -146,7 +147,7 @@ export class AutoTagger {
 
   /** Adds custom vocabulary words; if any is unknown to the lexicon, none is added. */
   async addWords(words: readonly string[]): Promise<string[]> {
-    const { lexicon } = await this.loadBase()
+    const lexicon = await (await this.loadBase()).lexicon()
     const normalized = words.map(normalizeText).filter((w) => w.length > 0)
     if (!normalized.length) throw new SdlError('No words to add')
     for (const w of normalized) this.checkKnown(lexicon, w)
@@ -182,7 +183,7 @@ export class AutoTagger {
     const vectors: Float32Array[] = []
     for (const word of (await this.tagStore()).customWords()) {
       if (known.has(word)) continue
-      const found = lexicon.lookup(word)
+      const found = (await lexicon()).lookup(word)
       // A word the lexicon has since lost (its imported vectors removed) is passed over.
       if (!found.ok) continue
       known.add(word)
@@ -269,8 +270,13 @@ export class AutoTagger {
     if (current && current.manifest.name === manifest.name && current.manifest.modelSha256 === manifest.modelSha256) return current
     this.base = (async () => {
       const pack = manifest.vocabulary ? await this.engine.packs.loadVocabulary(manifest) : null
-      const lexicon = await Lexicon.open({ dataDir: this.engine.dataDir, manifest, vocabulary: pack })
-      const vocabulary = baseVocabulary(manifest, pack, lexicon)
+      let opened: Promise<Lexicon> | null = null
+      const lexicon = () => {
+        opened ??= Lexicon.open({ dataDir: this.engine.dataDir, manifest, vocabulary: pack })
+        opened.catch(() => (opened = null))
+        return opened
+      }
+      const vocabulary = baseVocabulary(manifest, pack, pack ? null : await lexicon())
       return { manifest, lexicon, vocabulary, scorer: await VocabularyScorer.open(vocabulary, manifest.rows) }
     })()
     this.base.catch(() => (this.base = null))

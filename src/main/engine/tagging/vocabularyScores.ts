@@ -26,10 +26,12 @@ export interface BaseVocabulary extends PackVocabulary {
   id: string
 }
 
-export function baseVocabulary(manifest: PackManifest, pack: PackVocabulary | null, lexicon: Lexicon): BaseVocabulary {
+/** `lexicon` is only consulted (and only needed) for a pack without its own tags. */
+export function baseVocabulary(manifest: PackManifest, pack: PackVocabulary | null, lexicon: Lexicon | null): BaseVocabulary {
   let vocab: PackVocabulary
   if (pack) vocab = pack
   else {
+    if (!lexicon) throw new Error('a pack without tags needs the lexicon for its default vocabulary')
     const tags: string[] = []
     const vectors = new Float32Array(DEFAULT_VOCABULARY.length * manifest.dim)
     for (const word of DEFAULT_VOCABULARY) {
