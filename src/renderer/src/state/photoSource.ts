@@ -1,7 +1,7 @@
 import { reactive } from 'vue'
 import type { ApiSearchHit, ApiSearchResponse, PhotoId, PhotoSummary } from '../../../shared/api'
 import { api } from '../api/bridge'
-import { showError } from './store'
+import { showError, store } from './store'
 
 /** What a grid cell shows. `score` and `match` only for search results. */
 export interface GridItem {
@@ -37,6 +37,8 @@ export function createLibrarySource() {
   const inFlight = new Set<number>()
   const state = reactive({ total: null as number | null, version: 0, loading: false })
   let generation = 0
+  // The library's change counter when these pages were asked for: older pages may be out of date.
+  let asOfPhotosVersion = store.photosVersion
 
   async function load(page: number, gen: number): Promise<void> {
     inFlight.add(page)
@@ -73,7 +75,12 @@ export function createLibrarySource() {
      * The library changed: fetch again what is on screen, keeping the old pages until the new ones
      * arrive so the grid does not flash empty.
      */
+    /** Whether the library changed since these pages were fetched (e.g. while another screen was shown). */
+    get stale() {
+      return asOfPhotosVersion !== store.photosVersion
+    },
     reload(start: number, end: number) {
+      asOfPhotosVersion = store.photosVersion
       generation++
       inFlight.clear()
       const keep = new Set<number>()
@@ -88,6 +95,9 @@ export function createLibrarySource() {
 }
 
 export type LibrarySource = ReturnType<typeof createLibrarySource>
+
+/** The window's one view of the whole library, kept while other sections are shown. */
+export const librarySource = createLibrarySource()
 
 /** A search's ranked hits: all of them arrive at once, best first. */
 export function searchSource(response: ApiSearchResponse): PhotoSource {
