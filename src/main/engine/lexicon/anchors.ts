@@ -15,10 +15,13 @@ export function sharedAnchors(vocabulary: PackVocabulary, source: WordVectors): 
   const inputs = new Float32Array(vocabulary.tags.length * inDim)
   const targets = new Float32Array(vocabulary.tags.length * outDim)
   const tagRow = new Int32Array(vocabulary.tags.length)
+  const words: string[] = []
   let count = 0
   for (let t = 0; t < vocabulary.tags.length; t++) {
-    const vector = meanVector(splitWords(normalizeText(vocabulary.tags[t])), source)
+    const tagWords = splitWords(normalizeText(vocabulary.tags[t]))
+    const vector = meanVector(tagWords, source)
     if (!vector) continue
+    words.push(tagWords.join(' '))
     inputs.set(vector, count * inDim)
     targets.set(vocabulary.vectors.subarray(t * outDim, (t + 1) * outDim), count * outDim)
     tagRow[count++] = t
@@ -29,7 +32,8 @@ export function sharedAnchors(vocabulary: PackVocabulary, source: WordVectors): 
     outDim,
     inputs: inputs.slice(0, count * inDim),
     targets: targets.slice(0, count * outDim),
-    tagRow: tagRow.slice(0, count)
+    tagRow: tagRow.slice(0, count),
+    words
   }
 }
 

@@ -231,7 +231,7 @@ function projectedTier(glove: WordVectors, projection: Projection): Tier {
     has: (word) => glove.index(word) !== undefined,
     vector(word) {
       const i = glove.index(word)
-      return i === undefined ? undefined : projection.project(glove.vector(i))
+      return i === undefined ? undefined : projection.project(glove.vector(i), word)
     }
   }
 }
