@@ -1,4 +1,4 @@
-import { type MediaKind, type PhotoId, type Result, type SdlTaggerBridge, type Transport, mediaUrl } from '../../../shared/api'
+import { type MediaKind, type PhotoId, type SdlTaggerBridge, type Transport, mediaUrl } from '../../../shared/api'
 import { createHttpApi } from '../../../shared/httpApi'
 
 /**
@@ -12,5 +12,3 @@ export const api: SdlTaggerBridge = window.sdlTagger ?? createHttpApi()
 export function media(kind: MediaKind, id: PhotoId): string {
   return mediaUrl(kind, id, transport)
 }
-
-export type ApiFailure = Extract<Result<unknown>, { ok: false }>['error']

@@ -35,7 +35,7 @@ function fromSummary(p: PhotoSummary): GridItem {
 export function createLibrarySource() {
   const pages = new Map<number, GridItem[]>()
   const inFlight = new Set<number>()
-  const state = reactive({ total: null as number | null, version: 0, loading: false })
+  const state = reactive({ total: null as number | null, version: 0 })
   let generation = 0
   // The library's change counter when these pages were asked for: older pages may be out of date.
   let asOfPhotosVersion = store.photosVersion
@@ -93,8 +93,6 @@ export function createLibrarySource() {
   }
   return source
 }
-
-export type LibrarySource = ReturnType<typeof createLibrarySource>
 
 /** The window's one view of the whole library, kept while other sections are shown. */
 export const librarySource = createLibrarySource()
