@@ -120,6 +120,7 @@ describe('SDL Tagger in the browser (web mode)', () => {
     await search.click()
     await page.keyboard.type('mountain lake at sunrise', { delay: 40 })
     await search.fill('')
+    await search.blur()
 
     await status.getByText('Indexed').waitFor({ timeout: 120_000 })
     expect(await status.textContent()).toMatch(/88 new.*1 could not be read/)

@@ -108,6 +108,8 @@ function onIndexing(progress: IndexingProgress): void {
   if (ended && wasRunning) {
     void refreshFolders()
     void refreshStatus()
+    // The run opened the model: the execution provider in use is known now.
+    void refreshCatalog()
     if (progress.phase === 'failed' && progress.error) showError('Indexing', progress.error)
   }
 }
