@@ -145,6 +145,8 @@ describe('SDL Tagger in the browser (web mode)', () => {
   it('search ranks photos by relevance, best first, with the matching facet', async () => {
     const search = page.getByRole('combobox', { name: 'Search photos' })
     await search.click()
+    // The empty box explains the query language.
+    await page.getByTestId('search-syntax').getByText('"red car" | truck').waitFor()
     await search.fill('do')
     // Autocomplete from the lexicon.
     await page.getByRole('listbox', { name: 'Completions' }).getByRole('option').first().waitFor()
