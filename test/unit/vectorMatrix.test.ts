@@ -67,6 +67,13 @@ describe('VectorMatrix', () => {
     for (const w of terms) expect(Array.from(await sharded.scores(w))).toEqual(Array.from(await whole.scores(w)))
   })
 
+  it('frees its sessions on release, after which it cannot score', async () => {
+    const matrix = await VectorMatrix.build(photos.slice(0, 10), 10, DIM, ROWS)
+    await matrix.scores(terms[0])
+    await matrix.release()
+    await expect(matrix.scores(terms[0])).rejects.toThrow()
+  })
+
   it('refuses a photo count that does not match what it was given', async () => {
     await expect(VectorMatrix.build(photos.slice(0, 3), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos, got 3/)
     await expect(VectorMatrix.build(photos.slice(0, 5), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos/)

@@ -47,6 +47,9 @@ interface LoadedIndex {
   photos: Array<{ id: number; path: string; offline: boolean }>
   /** Photo id to index position. */
   positionOf: Map<number, number>
+  /** Searches running on this index; a replaced index frees its onnxruntime sessions once none is. */
+  inFlight: number
+  retired: boolean
   vocabulary: BaseVocabulary
   lexicon: Lexicon
   thresholds: Map<number, Float32Array>
@@ -74,6 +77,16 @@ export class SearchService {
       throw new SdlError(`The cut-off top N must be a whole number from 1 to ${STORED_TOP}, not ${topN}`, 'Use --all to rank every photo without a cut-off.')
     }
     const index = await this.loadIndex()
+    index.inFlight++
+    try {
+      return await this.searchIndex(index, query, node, topN, opts)
+    } finally {
+      index.inFlight--
+      if (index.retired && !index.inFlight) void index.matrix.release()
+    }
+  }
+
+  private async searchIndex(index: LoadedIndex, query: string, node: QueryNode, topN: number, opts: SearchOptions): Promise<SearchResponse> {
     const limit = opts.limit ?? 50
     const tags = new TagStore(this.library!.store.db)
     const terms = new Map<string, Term>()
@@ -146,8 +159,23 @@ export class SearchService {
 
   /** Forget the loaded index, e.g. after the library changed or the active model did. */
   invalidate(): void {
-    this.index = null
+    this.replaceIndex(null)
     this.rebuilding = null
+  }
+
+  /** Makes `next` the index searches use, and lets the one it replaces go once its searches are done. */
+  private replaceIndex(next: Promise<LoadedIndex> | null): void {
+    const previous = this.index
+    this.index = next
+    void previous?.then(
+      async (old) => {
+        // The pending rebuild itself may be what `previous` was: that one stays.
+        if (old === (await next?.catch(() => null))) return
+        old.retired = true
+        if (!old.inFlight) void old.matrix.release()
+      },
+      () => {}
+    )
   }
 
   /** `p` is the photo's index position, `i` its row among the rescored candidates. */
@@ -211,7 +239,7 @@ export class SearchService {
     if (current && current.manifest.name === manifest.name && library.isIndexing) {
       this.rebuilding ??= this.build(manifest, modelId).then(
         (fresh) => {
-          this.index = Promise.resolve(fresh)
+          this.replaceIndex(Promise.resolve(fresh))
           this.rebuilding = null
           return fresh
         },
@@ -223,8 +251,9 @@ export class SearchService {
       this.rebuilding.catch(() => {})
       return current
     }
-    this.index = this.rebuilding ?? this.build(manifest, modelId)
-    return this.index
+    const next = this.rebuilding ?? this.build(manifest, modelId)
+    this.replaceIndex(next)
+    return next
   }
 
   private async build(manifest: PackManifest, modelId: number): Promise<LoadedIndex> {
@@ -242,7 +271,7 @@ export class SearchService {
     }
     const matrix = await VectorMatrix.build(vectors(), embedded, manifest.dim, manifest.rows)
     const positionOf = new Map(photos.map((photo, p) => [photo.id, p]))
-    return { manifest, modelId, matrix, photos, positionOf, vocabulary: await tagger.baseVocabulary(), lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
+    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, vocabulary: await tagger.baseVocabulary(), lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
   }
 }
 

@@ -66,6 +66,11 @@ export class VectorMatrix {
     return this.rows * (this.layout.bytesPerRow + 4 * this.layout.blocks)
   }
 
+  /** Frees the onnxruntime sessions, and with them the weights (the garbage collector would not know how much they hold). */
+  async release(): Promise<void> {
+    await Promise.all(this.shards.map((shard) => shard.session.release()))
+  }
+
   /** max_k <A_k, w> for every photo; `w` is a word vector of length D. */
   async scores(w: Float32Array): Promise<Float32Array> {
     const out = new Float32Array(this.photoCount)
