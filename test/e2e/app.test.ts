@@ -55,6 +55,8 @@ describe('SDL Tagger in the browser (web mode)', () => {
   async function openApp(): Promise<Page> {
     if (!server) throw new Error('no server')
     const context = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' })
+    // npm test runs these beside the integration tests on 2 cores: give every step room.
+    context.setDefaultTimeout(60_000)
     const p = await context.newPage()
     p.on('pageerror', (err) => pageErrors.push(err.message))
     p.on('console', (msg) => {
@@ -122,7 +124,7 @@ describe('SDL Tagger in the browser (web mode)', () => {
     await search.fill('')
     await search.blur()
 
-    await status.getByText('Indexed').waitFor({ timeout: 120_000 })
+    await status.getByText('Indexed', { exact: true }).waitFor({ timeout: 120_000 })
     expect(await status.textContent()).toMatch(/88 new.*1 could not be read/)
     const samples = await page.evaluate(() => (window as unknown as { latencySamples: LatencySample[] }).latencySamples)
     const during = samples.filter((s) => s.indexing).map((s) => s.ms).sort((a, b) => a - b)
