@@ -166,15 +166,22 @@ export class LibraryStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?').get(modelId) as { n: number }).n
   }
 
-  /** Every photo `modelId` has embedded, with its principal vectors, in photo id order. */
+  /**
+   * Every photo `modelId` has embedded, with its principal vectors, in photo id order. Read a page
+   * at a time: callers await between photos (building the search index), and an open cursor
+   * would keep the connection busy, so the indexer's writes in the meantime would fail.
+   */
   *embeddedPhotos(modelId: number): Generator<{ id: number; path: string; offline: boolean; vectors: Float32Array }> {
-    const rows = this.db
-      .prepare(
-        `SELECT p.id, p.path, p.offline, v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id
-         WHERE v.model_id = ? ORDER BY p.id`
-      )
-      .iterate(modelId) as IterableIterator<{ id: number; path: string; offline: number; vectors: Buffer }>
-    for (const row of rows) yield { id: row.id, path: row.path, offline: row.offline === 1, vectors: decodePrincipalVectors(row.vectors) }
+    const page = this.db.prepare(
+      `SELECT p.id, p.path, p.offline, v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id
+       WHERE v.model_id = ? AND v.photo_id > ? ORDER BY v.photo_id LIMIT ${PAGE}`
+    )
+    for (let afterId = 0; ; ) {
+      const rows = page.all(modelId, afterId) as Array<{ id: number; path: string; offline: number; vectors: Buffer }>
+      for (const row of rows) yield { id: row.id, path: row.path, offline: row.offline === 1, vectors: decodePrincipalVectors(row.vectors) }
+      if (rows.length < PAGE) return
+      afterId = rows[rows.length - 1].id
+    }
   }
 
   /** Paths of the library's photos (of one folder, or all), by photo id. */
@@ -221,16 +228,17 @@ export class LibraryStore {
     })()
   }
 
-  /** Stored best tags of `vocabulary` for photos of `modelId` (one photo, or all of them in photo id order). */
+  /** Stored best tags of `vocabulary` for photos of `modelId` (one photo, or all of them in photo id order, a page at a time as embeddedPhotos). */
   *vocabularyScores(modelId: number, vocabulary: string, photoId?: number): Generator<{ photoId: number; tags: Uint16Array; scores: Float32Array }> {
-    const rows = this.db
-      .prepare(
-        `SELECT photo_id AS photoId, tags, scores FROM vocabulary_scores WHERE model_id = ? AND vocabulary = ?
-         ${photoId === undefined ? '' : 'AND photo_id = ?'} ORDER BY photo_id`
-      )
-      .iterate(...(photoId === undefined ? [modelId, vocabulary] : [modelId, vocabulary, photoId])) as IterableIterator<{ photoId: number; tags: Buffer; scores: Buffer }>
-    for (const row of rows) {
-      yield { photoId: row.photoId, tags: new Uint16Array(copyOf(row.tags)), scores: new Float32Array(copyOf(row.scores)) }
+    const page = this.db.prepare(
+      `SELECT photo_id AS photoId, tags, scores FROM vocabulary_scores WHERE model_id = ? AND vocabulary = ? AND photo_id > ?
+       ${photoId === undefined ? '' : 'AND photo_id = ?'} ORDER BY photo_id LIMIT ${PAGE}`
+    )
+    for (let afterId = 0; ; ) {
+      const rows = page.all(...(photoId === undefined ? [modelId, vocabulary, afterId] : [modelId, vocabulary, afterId, photoId])) as Array<{ photoId: number; tags: Buffer; scores: Buffer }>
+      for (const row of rows) yield { photoId: row.photoId, tags: new Uint16Array(copyOf(row.tags)), scores: new Float32Array(copyOf(row.scores)) }
+      if (rows.length < PAGE) return
+      afterId = rows[rows.length - 1].photoId
     }
   }
 
@@ -250,6 +258,9 @@ export class LibraryStore {
     }
   }
 }
+
+/** Rows read at a time by the generators, which must not hold a cursor open between yields. */
+const PAGE = 1024
 
 /** Embedded photos with no vocabulary_scores row of the current vocabulary (parameters: vocabulary, model). */
 const MISSING_SCORES = `LEFT JOIN vocabulary_scores s ON s.photo_id = v.photo_id AND s.model_id = v.model_id AND s.vocabulary = ?

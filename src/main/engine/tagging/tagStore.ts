@@ -38,18 +38,6 @@ export class TagStore {
     return out
   }
 
-  /** Photos `modelId` has embedded (of one folder, or all), in photo id order, vectors still encoded. */
-  embeddedPhotos(modelId: number, folderId?: number): IterableIterator<{ id: number; path: string; vectors: Buffer }> {
-    const folderClause = folderId === undefined ? '' : 'AND p.folder_id = ?'
-    const args: number[] = folderId === undefined ? [modelId] : [modelId, folderId]
-    return this.db
-      .prepare(
-        `SELECT p.id, p.path, v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id
-         WHERE v.model_id = ? ${folderClause} ORDER BY p.id`
-      )
-      .iterate(...args) as IterableIterator<{ id: number; path: string; vectors: Buffer }>
-  }
-
   /**
    * Stores keywords read from a photo's sidecar or embedded metadata as the user's own tags
    * (source 'xmp'), so they are never suggested and never written back. A tag the photo already
