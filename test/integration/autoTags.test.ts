@@ -42,7 +42,7 @@ describe('auto-tags the user accepts or rejects, and a custom vocabulary', () =>
     const modelId = store.modelId(await engine.manifest())
     const vocabularyId = (await tagger.baseVocabulary()).id
     expect(store.embeddedCount(modelId)).toBe(names.length)
-    expect(store.countPhotosMissingVocabularyScores(modelId, vocabularyId)).toBe(0)
+    expect(store.photoIdsMissingVocabularyScores(modelId, vocabularyId)).toEqual([])
     const stored = [...store.vocabularyScores(modelId, vocabularyId)]
     expect(stored).toHaveLength(names.length)
     // What is stored is what scoring the photo afresh gives.

@@ -112,6 +112,9 @@ export class LibraryStore {
 
   /** The model's row, created on first use; a replaced pack (new weights) gets a new row. */
   modelId(manifest: PackManifest): number {
+    // Looked up on every search: a write (even one that changes nothing) only when the row is new.
+    const existing = this.db.prepare('SELECT id FROM models WHERE name = ? AND model_sha256 = ?').get(manifest.name, manifest.modelSha256) as { id: number } | undefined
+    if (existing) return existing.id
     this.db
       .prepare('INSERT INTO models (name, model_sha256, dim, rows) VALUES (?, ?, ?, ?) ON CONFLICT(name, model_sha256) DO NOTHING')
       .run(manifest.name, manifest.modelSha256, manifest.dim, manifest.rows)
@@ -166,22 +169,12 @@ export class LibraryStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?').get(modelId) as { n: number }).n
   }
 
-  /**
-   * Every photo `modelId` has embedded, with its principal vectors, in photo id order. Read a page
-   * at a time: callers await between photos (building the search index), and an open cursor
-   * would keep the connection busy, so the indexer's writes in the meantime would fail.
-   */
-  *embeddedPhotos(modelId: number): Generator<{ id: number; path: string; offline: boolean; vectors: Float32Array }> {
-    const page = this.db.prepare(
-      `SELECT p.id, p.path, p.offline, v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id
-       WHERE v.model_id = ? AND v.photo_id > ? ORDER BY v.photo_id LIMIT ${PAGE}`
-    )
-    for (let afterId = 0; ; ) {
-      const rows = page.all(modelId, afterId) as Array<{ id: number; path: string; offline: number; vectors: Buffer }>
-      for (const row of rows) yield { id: row.id, path: row.path, offline: row.offline === 1, vectors: decodePrincipalVectors(row.vectors) }
-      if (rows.length < PAGE) return
-      afterId = rows[rows.length - 1].id
-    }
+  /** Every photo `modelId` has embedded, in photo id order, without the vectors. */
+  embeddedPhotoList(modelId: number): Array<{ id: number; path: string; offline: boolean }> {
+    const rows = this.db
+      .prepare('SELECT p.id, p.path, p.offline FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? ORDER BY v.photo_id')
+      .all(modelId) as Array<{ id: number; path: string; offline: number }>
+    return rows.map((r) => ({ id: r.id, path: r.path, offline: r.offline === 1 }))
   }
 
   /** Paths of the library's photos (of one folder, or all), by photo id. */
@@ -198,27 +191,27 @@ export class LibraryStore {
     return row && decodePrincipalVectors(row.vectors)
   }
 
-  /** Several photos' principal vectors for `modelId`, by photo id (those without any are left out). */
+  /** Several photos' principal vectors for `modelId`, by photo id (those without any are left out), in one query. */
   photosVectors(photoIds: readonly number[], modelId: number): Map<number, Float32Array> {
-    const get = this.db.prepare('SELECT vectors FROM principal_vectors WHERE photo_id = ? AND model_id = ?')
-    const out = new Map<number, Float32Array>()
-    for (const id of photoIds) {
-      const row = get.get(id, modelId) as { vectors: Buffer } | undefined
-      if (row) out.set(id, decodePrincipalVectors(row.vectors))
-    }
-    return out
-  }
-
-  countPhotosMissingVocabularyScores(modelId: number, vocabulary: string): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM principal_vectors v ${MISSING_SCORES}`).get(vocabulary, modelId) as { n: number }).n
-  }
-
-  /** Embedded photos without scores of `vocabulary`, in photo id order, from after `afterId`. */
-  photosMissingVocabularyScores(modelId: number, vocabulary: string, page: { afterId: number; limit: number }): Array<{ id: number; vectors: Float32Array }> {
     const rows = this.db
-      .prepare(`SELECT v.photo_id AS id, v.vectors FROM principal_vectors v ${MISSING_SCORES} AND v.photo_id > ? ORDER BY v.photo_id LIMIT ?`)
-      .all(vocabulary, modelId, page.afterId, page.limit) as Array<{ id: number; vectors: Buffer }>
-    return rows.map((r) => ({ id: r.id, vectors: decodePrincipalVectors(r.vectors) }))
+      .prepare('SELECT photo_id AS id, vectors FROM principal_vectors WHERE model_id = ? AND photo_id IN (SELECT value FROM json_each(?))')
+      .all(modelId, JSON.stringify(photoIds)) as Array<{ id: number; vectors: Buffer }>
+    return new Map(rows.map((r) => [r.id, decodePrincipalVectors(r.vectors)]))
+  }
+
+  /**
+   * Embedded photos without scores of `vocabulary`, in photo id order. Only ids: the query runs on
+   * the indexes alone, never touching the vector blobs (it runs after every indexing batch).
+   */
+  photoIdsMissingVocabularyScores(modelId: number, vocabulary: string): number[] {
+    const rows = this.db
+      .prepare(
+        `SELECT v.photo_id AS id FROM principal_vectors v INDEXED BY principal_vectors_model WHERE v.model_id = ?
+         AND NOT EXISTS (SELECT 1 FROM vocabulary_scores s WHERE s.photo_id = v.photo_id AND s.model_id = v.model_id AND s.vocabulary = ?)
+         ORDER BY v.photo_id`
+      )
+      .all(modelId, vocabulary) as Array<{ id: number }>
+    return rows.map((r) => r.id)
   }
 
   putVocabularyScores(modelId: number, vocabulary: string, photos: ReadonlyArray<{ photoId: number; tags: Uint16Array; scores: Float32Array }>): void {
@@ -228,7 +221,7 @@ export class LibraryStore {
     })()
   }
 
-  /** Stored best tags of `vocabulary` for photos of `modelId` (one photo, or all of them in photo id order, a page at a time as embeddedPhotos). */
+  /** Stored best tags of `vocabulary` for photos of `modelId` (one photo, or all of them in photo id order), read a page at a time so that no cursor stays open while the caller writes or awaits. */
   *vocabularyScores(modelId: number, vocabulary: string, photoId?: number): Generator<{ photoId: number; tags: Uint16Array; scores: Float32Array }> {
     const page = this.db.prepare(
       `SELECT photo_id AS photoId, tags, scores FROM vocabulary_scores WHERE model_id = ? AND vocabulary = ? AND photo_id > ?
@@ -261,10 +254,6 @@ export class LibraryStore {
 
 /** Rows read at a time by the generators, which must not hold a cursor open between yields. */
 const PAGE = 1024
-
-/** Embedded photos with no vocabulary_scores row of the current vocabulary (parameters: vocabulary, model). */
-const MISSING_SCORES = `LEFT JOIN vocabulary_scores s ON s.photo_id = v.photo_id AND s.model_id = v.model_id AND s.vocabulary = ?
-  WHERE v.model_id = ? AND s.photo_id IS NULL`
 
 function bytesOf(view: ArrayBufferView): Buffer {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength)

@@ -18,6 +18,9 @@ import { VectorMatrix } from './vectorMatrix'
  */
 const RESCORED_BEYOND_LIMIT = 300
 
+/** While indexing runs, how often the index is rebuilt to take in the new photos. */
+const REBUILD_INTERVAL_MS = 30_000
+
 export interface SearchOptions {
   /** At most this many results (default 50). */
   limit?: number
@@ -50,6 +53,8 @@ interface LoadedIndex {
   /** Searches running on this index; a replaced index frees its onnxruntime sessions once none is. */
   inFlight: number
   retired: boolean
+  /** When it was built (ms since the epoch). */
+  builtAt: number
   vocabulary: BaseVocabulary
   lexicon: Lexicon
   thresholds: Map<number, Float32Array>
@@ -237,7 +242,10 @@ export class SearchService {
     const current = this.index && (await this.index.catch(() => null))
     if (current && current.manifest.name === manifest.name && current.manifest.modelSha256 === manifest.modelSha256 && current.embedded === embedded) return current
     if (current && current.manifest.name === manifest.name && library.isIndexing) {
-      this.rebuilding ??= this.build(manifest, modelId).then(
+      // On 2 cores a rebuild competes with the indexer for the CPU: new photos join the index
+      // at most every REBUILD_INTERVAL_MS while it runs (and at once when it ends).
+      if (this.rebuilding || Date.now() - current.builtAt < REBUILD_INTERVAL_MS) return current
+      this.rebuilding = this.build(manifest, modelId).then(
         (fresh) => {
           this.replaceIndex(Promise.resolve(fresh))
           this.rebuilding = null
@@ -261,17 +269,20 @@ export class SearchService {
     const tagger = await this.engine.tagger()
     // Photos indexed before their scores were stored (or under another vocabulary) get them now.
     await tagger.scoreNewPhotos()
-    const embedded = library.store.embeddedCount(modelId)
-    const photos: LoadedIndex['photos'] = []
+    // The photos as they are now; their vectors are read a page at a time while the indexer may
+    // go on writing. One removed in the meantime keeps zeros here and drops out when rescored.
+    const photos = library.store.embeddedPhotoList(modelId)
+    const { dim, rows } = manifest
     const vectors = function* () {
-      for (const photo of library.store.embeddedPhotos(modelId)) {
-        photos.push({ id: photo.id, path: photo.path, offline: photo.offline })
-        yield photo.vectors
+      for (let first = 0; first < photos.length; first += 1024) {
+        const page = library.store.photosVectors(photos.slice(first, first + 1024).map((p) => p.id), modelId)
+        for (const photo of photos.slice(first, first + 1024)) yield page.get(photo.id) ?? new Float32Array(dim * rows)
       }
     }
-    const matrix = await VectorMatrix.build(vectors(), embedded, manifest.dim, manifest.rows)
+    const matrix = await VectorMatrix.build(vectors(), photos.length, dim, rows)
+    const embedded = photos.length
     const positionOf = new Map(photos.map((photo, p) => [photo.id, p]))
-    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, vocabulary: await tagger.baseVocabulary(), lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
+    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary: await tagger.baseVocabulary(), lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
   }
 }
 

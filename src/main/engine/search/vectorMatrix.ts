@@ -52,6 +52,8 @@ export class VectorMatrix {
       shard ??= newShardWeights(Math.min(shardPhotos, photoCount - seen), rows, layout)
       errorMargins[seen] = quantizePhoto(vectors, shard.filled++, shard, dim, rows, layout)
       seen++
+      // Quantising 100k photos takes seconds: let queries on the previous index (and everything else) through.
+      if (seen % 2048 === 0) await new Promise((resolve) => setImmediate(resolve))
       if (shard.filled === shard.photos) {
         shards.push({ photos: shard.photos, session: await shardSession(shard, rows, layout) })
         shard = null

@@ -127,28 +127,26 @@ export class VocabularyScorer {
    * photos, or all of them after the vocabulary changed) and stores them. Returns how many.
    */
   async scoreMissing(store: LibraryStore, modelId: number, onProgress?: (p: Progress) => void): Promise<number> {
-    const total = store.countPhotosMissingVocabularyScores(modelId, this.vocabulary.id)
-    if (!total) return 0
+    const missing = store.photoIdsMissingVocabularyScores(modelId, this.vocabulary.id)
+    if (!missing.length) return 0
     const report = progressReporter(onProgress, { phase: 'suggestions', unit: 'items' })
     const { dim } = this.vocabulary
-    let done = 0
-    let afterId = 0
-    report(0, total)
-    for (;;) {
-      const chunk = store.photosMissingVocabularyScores(modelId, this.vocabulary.id, { afterId, limit: CHUNK })
-      if (!chunk.length) break
-      afterId = chunk[chunk.length - 1].id
+    report(0, missing.length)
+    for (let first = 0; first < missing.length; first += CHUNK) {
+      const found = store.photosVectors(missing.slice(first, first + CHUNK), modelId)
+      // A photo removed since the list was made is passed over.
+      const chunk = [...found]
       const values = new Float32Array(chunk.length * dim * this.rows)
-      chunk.forEach((p, i) => values.set(p.vectors, i * dim * this.rows))
+      chunk.forEach(([, vectors], i) => values.set(vectors, i * dim * this.rows))
       const tops = await this.topScores(values, chunk.length)
       store.putVocabularyScores(
         modelId,
         this.vocabulary.id,
-        chunk.map((p, i) => ({ photoId: p.id, ...tops[i] }))
+        chunk.map(([photoId], i) => ({ photoId, ...tops[i] }))
       )
-      done += chunk.length
-      report(Math.min(done, total), total, done >= total)
+      const done = Math.min(first + CHUNK, missing.length)
+      report(done, missing.length, done === missing.length)
     }
-    return done
+    return missing.length
   }
 }
