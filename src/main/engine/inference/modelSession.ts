@@ -85,7 +85,9 @@ async function tryCreate(modelPath: string, provider: ExecutionProviderName, thr
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads ?? availableParallelism(),
     // onnxruntime's own warnings repeat what we report ourselves, in native-log form.
-    logSeverityLevel: 3
+    logSeverityLevel: 3,
+    // Between batches its threads would spin on the cores a search (or the decoder) needs.
+    extra: { session: { intra_op: { allow_spinning: '0' } } }
   })
 }
 
