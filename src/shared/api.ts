@@ -121,7 +121,9 @@ export interface IndexingProgress {
   error?: ApiError
 }
 
+/** What an index run (or a watcher batch) did. */
 export interface IndexingSummary {
+  /** Photo files found on disk (or named by the change batch). */
   seen: number
   unchanged: number
   indexed: number
@@ -130,6 +132,8 @@ export interface IndexingSummary {
   removed: number
   offlineFolders: string[]
   cancelled: boolean
+  /** Why the new photos could not be auto-tagged while indexing (they are when next asked for). */
+  suggestionsError?: string
 }
 
 export interface PhotoPageRequest {

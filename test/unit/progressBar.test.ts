@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest'
 import {
   createProgressBar,
   formatAmount,
-  formatBytes,
   formatDuration,
   formatProgressLine,
   formatRate
 } from '../../src/main/cli/progressBar'
 import { RateMeter, type Progress } from '../../src/main/engine/download/progress'
+import { formatBytes } from '../../src/shared/format'
 
 /** Collects what the bar writes; `now` is a settable clock so throttling is deterministic. */
 function fakeStream(isTTY: boolean, columns = 100) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { sep } from 'node:path'
+import type { IndexingSummary } from '../../../shared/api'
 import { progressReporter, type Progress } from '../download/progress'
 import { type Engine } from '../engine'
 import { type PhotoMetadata, readPhotoMetadata } from '../image/photoMetadata'
@@ -18,19 +19,8 @@ export interface IndexOptions {
   batchSize?: number
 }
 
-export interface IndexSummary {
-  /** Photo files found on disk (or named by the change batch). */
-  seen: number
-  unchanged: number
-  indexed: number
-  moved: number
-  failed: number
-  removed: number
-  offlineFolders: string[]
-  cancelled: boolean
-  /** Why the new photos could not be auto-tagged while indexing (they are when next asked for). */
-  suggestionsError?: string
-}
+/** The engine's name for what an index run did: the contract's type, so the window shows exactly it. */
+export type IndexSummary = IndexingSummary
 
 type Candidate = ScannedFile & { folderId: number }
 
