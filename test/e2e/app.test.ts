@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // Parts of this file run in the page (page.evaluate), with the DOM's types.
@@ -12,7 +14,11 @@ import { VOCAB_DIR } from '../helpers/sdlFixtures'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
 import { type WebServer, describeViolations, launchChromium, seriousAxeViolations, startWebServer } from './harness'
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+// The README's pictures are refreshed only when asked (`npm run screenshots`); an ordinary test
+// run takes them too, into a temporary folder, so it leaves the working tree as it found it.
+const SCREENSHOTS = process.env.SDL_TAGGER_SCREENSHOTS
+  ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+  : mkdtempSync(join(tmpdir(), 'sdl-tagger-screenshots-'))
 const VIEWPORT = { width: 1280, height: 800 }
 
 /** Keystroke to the next frame the browser paints, from each keydown's own timestamp. */
