@@ -150,6 +150,8 @@ export class EngineApi implements SdlTaggerApi {
   activateModel(name: string): Promise<Result<ModelInfo>> {
     return toResult(async () => {
       await this.engine.packs.use(name)
+      // Search reads the active pack's manifest at most every few seconds; it must not wait for that.
+      ;(await this.engine.search()).invalidate()
       this.events.emit({ type: 'library-changed', change: 'model' })
       return (await this.engine.packs.list()).find((m) => m.name === name)!
     })

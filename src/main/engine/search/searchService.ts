@@ -12,11 +12,19 @@ import { TagStore } from '../tagging/tagStore'
 import { VectorMatrix } from './vectorMatrix'
 
 /**
- * How many candidates beyond the limit are rescored exactly. The 4-bit scores are within a few
- * hundredths of the exact ones; on 100k random photos the exact best 100 were always among the
- * 4-bit best 400 (bench:search measures recall).
+ * How many candidates beyond the limit are rescored exactly: twice the limit, at least 100. On
+ * random photos the exact best 100 were always among the 4-bit best 300, at 100k and at 1M
+ * photos, but only 94 of them among the best 120 (bench:search measures recall).
  */
-const RESCORED_BEYOND_LIMIT = 300
+function rescoredBeyond(limit: number): number {
+  return Math.max(100, 2 * limit)
+}
+
+/**
+ * How long the active pack's manifest is trusted before it is read again. Reading it is file I/O,
+ * which waits behind the image decoder in libuv's thread pool while indexing runs.
+ */
+const MANIFEST_TTL_MS = 2000
 
 /** While indexing runs, how often the index is rebuilt to take in the new photos. */
 const REBUILD_INTERVAL_MS = 30_000
@@ -28,7 +36,7 @@ export interface SearchOptions {
   all?: boolean
   /** A term applies to a photo when it ranks within the photo's top N of the vocabulary plus the term (default 10). */
   topN?: number
-  /** Candidates beyond the limit rescored exactly (default RESCORED_BEYOND_LIMIT; tests lower it to exercise the two stages). */
+  /** Candidates beyond the limit rescored exactly (default rescoredBeyond(limit); tests lower it to exercise the two stages). */
   rescoredBeyondLimit?: number
 }
 
@@ -72,6 +80,7 @@ export class SearchService {
   private index: Promise<LoadedIndex> | null = null
   private rebuilding: Promise<LoadedIndex> | null = null
   private library: Library | null = null
+  private manifest: { value: PackManifest; readAt: number } | null = null
 
   constructor(private readonly engine: Engine) {}
 
@@ -126,7 +135,7 @@ export class SearchService {
 
     // 2. The candidates rescored exactly from their stored vectors, and the query evaluated on them
     //    alone. When too few of them truly match, while stage 1 had more, more are taken.
-    let beyond = opts.rescoredBeyondLimit ?? RESCORED_BEYOND_LIMIT
+    let beyond = opts.rescoredBeyondLimit ?? rescoredBeyond(limit)
     for (;;) {
       const candidates = evaluateQuery(node, approximate, index.photos.length, { all: opts.all, limit: limit + beyond }).matches
       const { result, kept, vectors, exact } = this.rescore(index, node, candidates, terms, threshold, { all: opts.all, limit })
@@ -164,6 +173,7 @@ export class SearchService {
 
   /** Forget the loaded index, e.g. after the library changed or the active model did. */
   invalidate(): void {
+    this.manifest = null
     this.replaceIndex(null)
     this.rebuilding = null
   }
@@ -236,7 +246,8 @@ export class SearchService {
   private async loadIndex(): Promise<LoadedIndex> {
     const library = (this.library = await this.engine.library())
     // Only the pack's description: search never runs the image model.
-    const manifest = await this.engine.manifest()
+    if (!this.manifest || Date.now() - this.manifest.readAt > MANIFEST_TTL_MS) this.manifest = { value: await this.engine.manifest(), readAt: Date.now() }
+    const manifest = this.manifest.value
     const modelId = library.store.modelId(manifest)
     const embedded = library.store.embeddedCount(modelId)
     const current = this.index && (await this.index.catch(() => null))
