@@ -3,7 +3,7 @@ import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import type { Lexicon } from '../lexicon/lexicon'
 import type { PackManifest } from '../models/packManifest'
-import { type BaseVocabulary, STORED_TOP } from '../tagging/vocabularyScores'
+import { type BaseVocabulary, STORED_TOP, VocabularyScorer } from '../tagging/vocabularyScores'
 import { type TermScores, evaluateQuery } from './evaluateQuery'
 import { type QueryNode, parseQuery, queryTerms } from './queryParser'
 import type { Library } from '../library/library'
@@ -25,6 +25,9 @@ function rescoredBeyond(limit: number): number {
  * which waits behind the image decoder in libuv's thread pool while indexing runs.
  */
 const MANIFEST_TTL_MS = 2000
+
+/** How many nearest words describe a hit's matching facet. */
+const FACET_WORDS = 5
 
 /** While indexing runs, how often the index is rebuilt to take in the new photos. */
 const REBUILD_INTERVAL_MS = 30_000
@@ -64,6 +67,7 @@ interface LoadedIndex {
   /** When it was built (ms since the epoch). */
   builtAt: number
   vocabulary: BaseVocabulary
+  facetWords: VocabularyScorer
   lexicon: Lexicon
   thresholds: Map<number, Float32Array>
   embedded: number
@@ -96,7 +100,7 @@ export class SearchService {
       return await this.searchIndex(index, query, node, topN, opts)
     } finally {
       index.inFlight--
-      if (index.retired && !index.inFlight) void index.matrix.release()
+      if (index.retired && !index.inFlight) void release(index)
     }
   }
 
@@ -143,10 +147,9 @@ export class SearchService {
         beyond *= 4
         continue
       }
-      const hits: SearchHit[] = Array.from(result.matches, (i, j) =>
-        this.describeHit(index, kept[i], vectors[i], i, result.relevance[j], positive, terms, exact)
-      )
-      return { query, model: index.manifest.name, photos: index.photos.length, hits }
+      const described = Array.from(result.matches, (i, j) => this.describeHit(index, kept[i], vectors[i], i, result.relevance[j], positive, terms, exact))
+      await this.nameFacets(index, described)
+      return { query, model: index.manifest.name, photos: index.photos.length, hits: described.map((d) => d.hit) }
     }
   }
 
@@ -187,10 +190,24 @@ export class SearchService {
         // The pending rebuild itself may be what `previous` was: that one stays.
         if (old === (await next?.catch(() => null))) return
         old.retired = true
-        if (!old.inFlight) void old.matrix.release()
+        if (!old.inFlight) void release(old)
       },
       () => {}
     )
+  }
+
+  /**
+   * Each hit's matching facet as its nearest vocabulary words, all hits in one onnxruntime run:
+   * in JavaScript, 50 hits against SDL's 1,006 tags took about 30 ms a query.
+   */
+  private async nameFacets(index: LoadedIndex, described: Array<{ hit: SearchHit; facet: Float32Array | null }>): Promise<void> {
+    const named = described.filter((d) => d.facet)
+    if (!named.length) return
+    const { dim } = index.manifest
+    const values = new Float32Array(named.length * dim)
+    named.forEach((d, i) => values.set(d.facet!, i * dim))
+    const tops = await index.facetWords.topScores(values, named.length)
+    named.forEach((d, i) => (d.hit.match.nearestWords = Array.from(tops[i].tags.subarray(0, FACET_WORDS), (t) => index.vocabulary.tags[t])))
   }
 
   /** `p` is the photo's index position, `i` its row among the rescored candidates. */
@@ -203,7 +220,7 @@ export class SearchService {
     positive: string[],
     terms: Map<string, Term>,
     scores: Map<string, TermScores>
-  ): SearchHit {
+  ): { hit: SearchHit; facet: Float32Array | null } {
     // The term that speaks most for this photo (by the model; a tag-only term has no vector to
     // speak with), and the principal vector that carries it.
     const spoken = positive.filter((key) => terms.get(key)!.vector)
@@ -211,15 +228,14 @@ export class SearchService {
     const { vector: w, tagged } = terms.get(term)!
     const row = w ? bestRow(vectors, index.manifest, w) : null
     return {
-      path: index.photos[p].path,
-      score: relevance,
-      offline: index.photos[p].offline,
-      match: {
-        term,
-        principalVector: row ? row.k : -1,
-        nearestWords: row ? nearestWords(row.vector, index.vocabulary, 5) : [],
-        tagged: tagged.has(p)
-      }
+      hit: {
+        path: index.photos[p].path,
+        score: relevance,
+        offline: index.photos[p].offline,
+        // nearestWords are filled in by nameFacets.
+        match: { term, principalVector: row ? row.k : -1, nearestWords: [], tagged: tagged.has(p) }
+      },
+      facet: row ? row.vector : null
     }
   }
 
@@ -293,8 +309,16 @@ export class SearchService {
     const matrix = await VectorMatrix.build(vectors(), photos.length, dim, rows)
     const embedded = photos.length
     const positionOf = new Map(photos.map((photo, p) => [photo.id, p]))
-    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary: await tagger.baseVocabulary(), lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
+    const vocabulary = await tagger.baseVocabulary()
+    // Scoring single vectors (one "row") against the vocabulary: the words nearest a facet.
+    const facetWords = await VocabularyScorer.open(vocabulary, 1)
+    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
   }
+}
+
+/** Frees a replaced index's onnxruntime sessions. */
+async function release(index: LoadedIndex): Promise<void> {
+  await Promise.all([index.matrix.release(), index.facetWords.release()])
 }
 
 /** SDL's score of `w` for a photo (max_k <A_k, w>), which principal vector gives it, and that vector. */
@@ -344,18 +368,4 @@ function positiveTerms(node: QueryNode): string[] {
   if (node.kind === 'not') return []
   if (node.kind === 'term') return queryTerms(node)
   return [...new Set(node.children.flatMap(positiveTerms))]
-}
-
-/** The vocabulary words closest (by cosine) to one principal vector: what that facet of the photo is about. */
-export function nearestWords(vector: Float32Array, vocabulary: { tags: readonly string[]; vectors: Float32Array }, count: number): string[] {
-  const dim = vector.length
-  const scored = vocabulary.tags.map((word, t) => {
-    let dot = 0
-    for (let d = 0; d < dim; d++) dot += vector[d] * vocabulary.vectors[t * dim + d]
-    return { word, dot }
-  })
-  return scored
-    .sort((a, b) => b.dot - a.dot)
-    .slice(0, count)
-    .map((s) => s.word)
 }

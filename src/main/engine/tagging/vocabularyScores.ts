@@ -105,6 +105,10 @@ export class VocabularyScorer {
     return new VocabularyScorer(ort, session, vocabT, vocabulary, rows, top)
   }
 
+  async release(): Promise<void> {
+    await this.session.release()
+  }
+
   /** `values` holds `photos` photos' principal vectors (dk layout) back to back. */
   async topScores(values: Float32Array, photos: number): Promise<TopScores[]> {
     if (!photos) return []
