@@ -13,7 +13,9 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           // The engine's own process in the desktop app (Electron utilityProcess).
           engine: resolve(__dirname, 'src/main/engineProcess.ts'),
-          cli: resolve(__dirname, 'src/main/cli/main.ts')
+          cli: resolve(__dirname, 'src/main/cli/main.ts'),
+          // The index worker's thread (worker_threads), found beside these entries at run time.
+          indexWorker: resolve(__dirname, 'src/main/engine/library/indexWorker.ts')
         }
       }
     }

@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** What the end-to-end tests run: the CLI bundle (`serve`) and the renderer web mode serves. */
-const OUTPUTS = ['out/main/cli.js', 'out/renderer/index.html']
+const OUTPUTS = ['out/main/cli.js', 'out/main/indexWorker.js', 'out/renderer/index.html']
 const SOURCES = ['src', 'electron.vite.config.ts', 'package.json']
 
 function newestMtime(path: string): number {

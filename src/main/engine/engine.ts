@@ -5,6 +5,7 @@ import type { EmbedResult } from './inference/embedPhotos'
 import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './inference/executionProviders'
 import type { ModelSession, ProviderAttempt } from './inference/modelSession'
 import type { Library } from './library/library'
+import type { IndexWorkerSettings } from './library/indexWorkerProtocol'
 import type { SearchService } from './search/searchService'
 import type { AutoTagger } from './tagging/autoTagger'
 import type { XmpService } from './xmp/xmpService'
@@ -20,6 +21,11 @@ export interface EngineOptions {
   executionProvider?: ExecutionProviderChoice
   /** Told when a faster execution provider could not be used and the next one is tried. */
   onProviderFallback?: (attempt: ProviderAttempt) => void
+  /**
+   * Where photos are decoded and embedded: in the index worker (the default), so that search
+   * and the window keep their thread while a run goes on, or in this thread (the worker's own engine).
+   */
+  indexing?: 'worker' | 'this-thread'
 }
 
 export type TagResult = { path: string; tags: TagScore[] } | { path: string; error: string }
@@ -43,6 +49,20 @@ export class Engine {
 
   get dataDir(): string {
     return this.packs.dataDir
+  }
+
+  get indexesInWorker(): boolean {
+    return (this.opts.indexing ?? 'worker') === 'worker'
+  }
+
+  /** What the index worker needs to open this engine's library with this engine's model. */
+  get workerSettings(): IndexWorkerSettings {
+    return { dataDir: this.dataDir, model: this.opts.model, executionProvider: this.opts.executionProvider }
+  }
+
+  /** The index worker's model fell back to another execution provider: told as if it were this engine's. */
+  reportProviderFallback(attempt: ProviderAttempt): void {
+    this.opts.onProviderFallback?.(attempt)
   }
 
   async status(): Promise<EngineStatus> {
@@ -126,7 +146,7 @@ export class Engine {
     await (await xmp?.catch(() => null))?.close()
     const library = this.openedLibrary
     this.openedLibrary = null
-    ;(await library?.catch(() => null))?.close()
+    await (await library?.catch(() => null))?.close()
     const open = [...this.sessions.values()]
     this.sessions.clear()
     for (const entry of open) await (await entry.catch(() => null))?.session.close()

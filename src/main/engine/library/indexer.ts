@@ -22,6 +22,15 @@ export interface IndexOptions {
 /** The engine's name for what an index run did: the contract's type, so the window shows exactly it. */
 export type IndexSummary = IndexingSummary
 
+/** One unit of indexing work: plain data, so that it can be handed to the index worker. */
+export type IndexJob = { kind: 'folders'; folderIds: readonly number[] } | { kind: 'changes'; batch: ChangeBatch }
+
+/** Runs index jobs: the indexer itself, in this thread, or the index worker that runs one. */
+export interface IndexRunner {
+  run(job: IndexJob, opts: IndexOptions): Promise<IndexSummary>
+  close(): Promise<void>
+}
+
 type Candidate = ScannedFile & { folderId: number }
 
 type Prepared =
@@ -37,11 +46,23 @@ type Prepared =
  * one batch per transaction, so a crash or kill loses at most the batch in flight and a rerun
  * picks up exactly where it stopped.
  */
-export class Indexer {
+export class Indexer implements IndexRunner {
   constructor(
     private readonly store: LibraryStore,
     private readonly engine: Engine
   ) {}
+
+  run(job: IndexJob, opts: IndexOptions = {}): Promise<IndexSummary> {
+    const folders = this.store.folders()
+    return job.kind === 'folders'
+      ? this.indexFolders(
+          folders.filter((f) => job.folderIds.includes(f.id)),
+          opts
+        )
+      : this.applyChanges(job.batch, folders, opts)
+  }
+
+  async close(): Promise<void> {}
 
   /** Full reconciliation of the given folders with the disk. */
   async indexFolders(folders: readonly FolderRow[], opts: IndexOptions = {}): Promise<IndexSummary> {

@@ -7,7 +7,8 @@ import { SdlError } from '../errors'
 import { writeThumbnail } from '../image/thumbnails'
 import { openLibraryDatabase } from './database'
 import { type ChangeBatch, FolderWatcher } from './folderWatcher'
-import { type IndexOptions, type IndexSummary, Indexer } from './indexer'
+import { type IndexJob, type IndexOptions, type IndexRunner, type IndexSummary, Indexer } from './indexer'
+import { IndexWorkerClient } from './indexWorkerClient'
 import { LibraryStore } from './libraryStore'
 
 export interface WatchOptions extends IndexOptions {
@@ -21,18 +22,19 @@ export interface WatchOptions extends IndexOptions {
 /**
  * The photo library: folders, their photos and principal vectors, kept in SQLite at
  * `<data-dir>/library.sqlite`. One instance per process; the indexer and the watcher run
- * through it so that changes are applied one batch at a time.
+ * through it so that changes are applied one batch at a time. The indexing itself runs in the
+ * index worker (unless the engine says this thread), so searches never queue behind it.
  */
 export class Library {
   readonly store: LibraryStore
-  private readonly indexer: Indexer
+  private readonly indexer: IndexRunner
   /** Serialises index runs and watcher batches: they write the same rows. */
   private queue: Promise<unknown> = Promise.resolve()
   private pendingWrites = 0
 
   constructor(private readonly engine: Engine) {
     this.store = new LibraryStore(openLibraryDatabase(join(engine.dataDir, 'library.sqlite')))
-    this.indexer = new Indexer(this.store, engine)
+    this.indexer = engine.indexesInWorker ? new IndexWorkerClient(engine.workerSettings, (a) => engine.reportProviderFallback(a)) : new Indexer(this.store, engine)
   }
 
   addFolder(path: string): FolderInfo {
@@ -65,8 +67,18 @@ export class Library {
       const chosen = folderPath ? folders.filter((f) => f.path === safeRealpath(folderPath)) : folders
       if (folderPath && !chosen.length) throw new SdlError(`${folderPath} is not a library folder`, 'Add it first with `sdl-tagger folders add`.')
       if (!folders.length) throw new SdlError('The library has no folders yet', 'Add one with `sdl-tagger folders add <folder>`.')
-      return this.indexer.indexFolders(chosen, opts)
+      return this.indexer.run({ kind: 'folders', folderIds: chosen.map((f) => f.id) }, opts)
     })
+  }
+
+  /** Applies a watcher's batch of changes (after any run or batch before it). */
+  applyChanges(batch: ChangeBatch, opts: IndexOptions = {}): Promise<IndexSummary> {
+    return this.run({ kind: 'changes', batch }, opts)
+  }
+
+  /** Runs an index job as it is: what the index worker asks of its own library. */
+  run(job: IndexJob, opts: IndexOptions = {}): Promise<IndexSummary> {
+    return this.serialised(() => this.indexer.run(job, opts))
   }
 
   /** Whether an index run or a watcher batch is writing or waiting to: search then answers from the index it has. */
@@ -90,7 +102,7 @@ export class Library {
       onNotice: opts.onNotice,
       onError: (err) => opts.onNotice?.(`Watcher error: ${err.message}`),
       onChanges: (batch) => {
-        void this.serialised(() => this.indexer.applyChanges(batch, this.store.folders(), opts)).then(
+        void this.applyChanges(batch, opts).then(
           (summary) => opts.onApplied?.(batch, summary),
           (err: Error) => opts.onNotice?.(`Could not apply changes: ${err.message}`)
         )
@@ -126,7 +138,9 @@ export class Library {
     return file
   }
 
-  close(): void {
+  /** Stops the index worker (cancelling its run) before the database closes. */
+  async close(): Promise<void> {
+    await this.indexer.close()
     this.store.db.close()
   }
 

@@ -1,0 +1,63 @@
+/**
+ * The index worker: a thread of its own that decodes, embeds and writes new photos, so that the
+ * thread serving search, the web API and the window never waits behind a batch. It opens the
+ * same data folder through an engine of its own (its own SQLite connection: WAL lets the two
+ * read and write side by side) and reports back through IndexWorkerClient's protocol.
+ */
+import { platform, setPriority } from 'node:os'
+import { parentPort, workerData } from 'node:worker_threads'
+import { Engine } from '../engine'
+import { SdlError } from '../errors'
+import type { FromIndexWorker, IndexWorkerSettings, ToIndexWorker } from './indexWorkerProtocol'
+
+/** Below the default of 0, so a query asked for during indexing gets a core at once. */
+const INDEXING_NICENESS = 10
+
+const port = parentPort!
+const settings = workerData as IndexWorkerSettings
+const post = (message: FromIndexWorker) => port.postMessage(message)
+
+lowerThisThreadsPriority()
+const engine = new Engine({ ...settings, indexing: 'this-thread', onProviderFallback: (attempt) => post({ type: 'fallback', attempt }) })
+const running = new Map<number, AbortController>()
+
+port.on('message', (message: ToIndexWorker) => {
+  if (message.type === 'cancel') running.get(message.id)?.abort()
+  else if (message.type === 'close') void engine.close().finally(() => port.close())
+  else void run(message)
+})
+
+async function run({ id, job, batchSize }: Extract<ToIndexWorker, { type: 'run' }>): Promise<void> {
+  const controller = new AbortController()
+  running.set(id, controller)
+  try {
+    const library = await engine.library()
+    const summary = await library.run(job, {
+      batchSize,
+      signal: controller.signal,
+      onProgress: (progress) => post({ type: 'progress', id, progress }),
+      onNotice: (message) => post({ type: 'notice', id, message })
+    })
+    post({ type: 'done', id, summary })
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err))
+    post({ type: 'failed', id, error: { message: error.message, hint: error instanceof SdlError ? error.hint : undefined } })
+  } finally {
+    running.delete(id)
+  }
+}
+
+/**
+ * On Linux the nice value belongs to each thread, and threads inherit it from the thread that
+ * creates them: lowered here, before the model is opened, it covers this thread and
+ * onnxruntime's pool, leaving the rest of the process as it was. Elsewhere it would lower the
+ * whole process, window and search included, so it is left alone there.
+ */
+function lowerThisThreadsPriority(): void {
+  if (platform() !== 'linux') return
+  try {
+    setPriority(0, INDEXING_NICENESS)
+  } catch {
+    // Not allowed (a sandbox): indexing still works, only at the same priority as search.
+  }
+}
