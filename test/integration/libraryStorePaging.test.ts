@@ -40,4 +40,31 @@ describe('LibraryStore walks many photos without holding the connection', () => 
     expect(listed.slice(0, 3).map((p) => vectors.get(p.id)![0])).toEqual([0, 1, 2])
     store.db.close()
   })
+
+  // The count is kept between queries; it must move with writes from either connection.
+  it('counts embedded photos anew after this connection or another one writes', () => {
+    const path = join(tmp.dir, 'counted.sqlite')
+    const search = new LibraryStore(openLibraryDatabase(path))
+    const worker = new LibraryStore(openLibraryDatabase(path))
+    const manifest = { name: 'm', modelSha256: 'x', dim: 2, rows: 1 } as PackManifest
+    const modelId = search.modelId(manifest)
+    const folderId = search.addFolder(tmp.dir).id
+    const outcome = (i: number): PhotoOutcome => ({
+      kind: 'indexed',
+      facts: { path: join(tmp.dir, `c${i}.jpg`), folderId, size: 1, mtimeMs: 0, fingerprint: `c${i}` },
+      details: { format: 'jpeg', width: 1, height: 1, orientation: null, takenAt: null, camera: null },
+      vectors: Float32Array.of(i, 1)
+    })
+    expect(search.embeddedCount(modelId)).toBe(0)
+    worker.writeOutcomes([outcome(0), outcome(1)], modelId)
+    expect(search.embeddedCount(modelId)).toBe(2)
+    search.writeOutcomes([outcome(2)], modelId)
+    expect(search.embeddedCount(modelId)).toBe(3)
+    search.deletePhotos([search.embeddedPhotoList(modelId)[0].id])
+    expect(search.embeddedCount(modelId)).toBe(2)
+    expect(search.embeddedCount(search.modelId({ ...manifest, modelSha256: 'y' }))).toBe(0)
+    expect(search.embeddedCount(modelId)).toBe(2)
+    search.db.close()
+    worker.db.close()
+  })
 })

@@ -41,6 +41,8 @@ export type PhotoOutcome =
  * SQL, so each statement is prepared once and every multi-row change is one transaction.
  */
 export class LibraryStore {
+  private counted: { modelId: number; version: string; count: number } | null = null
+
   constructor(readonly db: LibraryDatabase) {}
 
   addFolder(path: string): FolderRow {
@@ -165,8 +167,18 @@ export class LibraryStore {
   }
 
   /** How many photos `modelId` has embedded: the size of its search index. */
+  /**
+   * How many photos `modelId` has embedded. Search asks on every query, and counting 100k rows
+   * takes ~2 ms, so the count is kept until the database changes: data_version moves when another
+   * connection (the index worker's) commits, total_changes() when this one writes.
+   */
   embeddedCount(modelId: number): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?').get(modelId) as { n: number }).n
+    const version = `${this.db.pragma('data_version', { simple: true })}:${(this.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n}`
+    if (this.counted?.modelId !== modelId || this.counted.version !== version) {
+      const count = (this.db.prepare('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?').get(modelId) as { n: number }).n
+      this.counted = { modelId, version, count }
+    }
+    return this.counted.count
   }
 
   /** Every photo `modelId` has embedded, in photo id order, without the vectors. */

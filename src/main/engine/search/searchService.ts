@@ -133,8 +133,8 @@ export class SearchService {
       const score = term.vector ? await index.matrix.scores(term.vector) : new Float32Array(index.photos.length).fill(-Infinity)
       const side = negated.has(key) ? (positive.includes(key) ? 0 : 1) : -1
       const applies = new Uint8Array(score.length)
-      for (let p = 0; p < score.length; p++) applies[p] = appliesTo(term, p, score[p], threshold[p] + side * margins[p])
-      approximate.set(key, { score, applies })
+      for (let p = 0; p < score.length; p++) applies[p] = appliesAt(score[p], threshold[p] + side * margins[p])
+      approximate.set(key, { score, applies: withUserDecisions(term, applies) })
     }
 
     // 2. The candidates rescored exactly from their stored vectors, and the query evaluated on them
@@ -354,6 +354,13 @@ function appliesTo(term: Term, p: number, score: number, threshold: number): 0 |
   if (term.tagged.has(p)) return 1
   if (term.rejected.has(p)) return 0
   return appliesAt(score, threshold)
+}
+
+/** appliesTo over every photo at once: the model's verdicts, then the user's few decisions over them. */
+function withUserDecisions(term: Term, applies: Uint8Array): Uint8Array {
+  for (const p of term.rejected) applies[p] = 0
+  for (const p of term.tagged) applies[p] = 1
+  return applies
 }
 
 /** The terms that appear under a NOT. */
