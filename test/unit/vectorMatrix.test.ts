@@ -74,6 +74,32 @@ describe('VectorMatrix', () => {
     await expect(matrix.scores(terms[0])).rejects.toThrow()
   })
 
+  it('extended with more photos, scores as if built with them all, sharing its shards until the last user releases them', async () => {
+    const whole = await VectorMatrix.build(photos, photos.length, DIM, ROWS, { shardPhotos: 128 })
+    const first = await VectorMatrix.build(photos.slice(0, 200), 200, DIM, ROWS, { shardPhotos: 128 })
+    expect(first.partialShards).toBe(1)
+    const extended = await first.extend(photos.slice(200), 100)
+    expect(extended.photoCount).toBe(300)
+    expect(extended.partialShards).toBe(2)
+    expect(Array.from(extended.errorMargins)).toEqual(Array.from(whole.errorMargins))
+    for (const w of terms) expect(Array.from(await extended.scores(w))).toEqual(Array.from(await whole.scores(w)))
+    // The first index goes (as a replaced index does): its shards stay for the extension.
+    await first.release()
+    expect(Array.from(await extended.scores(terms[0]))).toEqual(Array.from(await whole.scores(terms[0])))
+    // Cut back to its full shards and extended again with the rest: one partial shard, same scores.
+    const head = extended.withoutPartialTail()
+    expect(head.photoCount).toBe(128)
+    const compacted = await head.extend(photos.slice(128), 172)
+    await head.release()
+    expect(compacted.partialShards).toBe(1)
+    for (const w of terms) expect(Array.from(await compacted.scores(w))).toEqual(Array.from(await whole.scores(w)))
+    await extended.release()
+    expect(Array.from(await compacted.scores(terms[0]))).toEqual(Array.from(await whole.scores(terms[0])))
+    await compacted.release()
+    await expect(compacted.scores(terms[0])).rejects.toThrow()
+    await whole.release()
+  })
+
   it('refuses a photo count that does not match what it was given', async () => {
     await expect(VectorMatrix.build(photos.slice(0, 3), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos, got 3/)
     await expect(VectorMatrix.build(photos.slice(0, 5), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos/)

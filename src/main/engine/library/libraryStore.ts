@@ -181,11 +181,19 @@ export class LibraryStore {
     return this.counted.count
   }
 
-  /** Every photo `modelId` has embedded, in photo id order, without the vectors. */
-  embeddedPhotoList(modelId: number): Array<{ id: number; path: string; offline: boolean }> {
+  /** The path of a photo `modelId` has embedded; undefined when there is no such photo. */
+  embeddedPhotoPath(modelId: number, photoId: number): string | undefined {
+    const row = this.db.prepare('SELECT p.path FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? AND v.photo_id = ?').get(modelId, photoId) as
+      | { path: string }
+      | undefined
+    return row?.path
+  }
+
+  /** Every photo `modelId` has embedded (with an id above `afterId`), in photo id order, without the vectors. */
+  embeddedPhotoList(modelId: number, afterId = 0): Array<{ id: number; path: string; offline: boolean }> {
     const rows = this.db
-      .prepare('SELECT p.id, p.path, p.offline FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? ORDER BY v.photo_id')
-      .all(modelId) as Array<{ id: number; path: string; offline: number }>
+      .prepare('SELECT p.id, p.path, p.offline FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? AND v.photo_id > ? ORDER BY v.photo_id')
+      .all(modelId, afterId) as Array<{ id: number; path: string; offline: number }>
     return rows.map((r) => ({ id: r.id, path: r.path, offline: r.offline === 1 }))
   }
 
@@ -233,13 +241,17 @@ export class LibraryStore {
     })()
   }
 
-  /** Stored best tags of `vocabulary` for photos of `modelId` (one photo, or all of them in photo id order), read a page at a time so that no cursor stays open while the caller writes or awaits. */
-  *vocabularyScores(modelId: number, vocabulary: string, photoId?: number): Generator<{ photoId: number; tags: Uint16Array; scores: Float32Array }> {
+  /**
+   * Stored best tags of `vocabulary` for photos of `modelId` (one photo, or every one with an id
+   * above `afterId`, in photo id order), read a page at a time so that no cursor stays open while
+   * the caller writes or awaits.
+   */
+  *vocabularyScores(modelId: number, vocabulary: string, photoId?: number, afterId = 0): Generator<{ photoId: number; tags: Uint16Array; scores: Float32Array }> {
     const page = this.db.prepare(
       `SELECT photo_id AS photoId, tags, scores FROM vocabulary_scores WHERE model_id = ? AND vocabulary = ? AND photo_id > ?
        ${photoId === undefined ? '' : 'AND photo_id = ?'} ORDER BY photo_id LIMIT ${PAGE}`
     )
-    for (let afterId = 0; ; ) {
+    for (;;) {
       const rows = page.all(...(photoId === undefined ? [modelId, vocabulary, afterId] : [modelId, vocabulary, afterId, photoId])) as Array<{ photoId: number; tags: Buffer; scores: Buffer }>
       for (const row of rows) yield { photoId: row.photoId, tags: new Uint16Array(copyOf(row.tags)), scores: new Float32Array(copyOf(row.scores)) }
       if (rows.length < PAGE) return

@@ -32,6 +32,9 @@ const FACET_WORDS = 5
 /** While indexing runs, how often the index is rebuilt to take in the new photos. */
 const REBUILD_INTERVAL_MS = 30_000
 
+/** Each rebuild while indexing adds a shard; past this many below full size, they are merged. */
+const MAX_PARTIAL_SHARDS = 4
+
 export interface SearchOptions {
   /** At most this many results (default 50). */
   limit?: number
@@ -247,8 +250,7 @@ export class SearchService {
       thresholds = new Float32Array(index.photos.length).fill(Infinity)
       for (const stored of library.store.vocabularyScores(index.modelId, index.vocabulary.id)) {
         const p = index.positionOf.get(stored.photoId)
-        // With fewer tags than N, every term ranks within the top N.
-        if (p !== undefined) thresholds[p] = stored.scores.length >= topN ? stored.scores[topN - 1] : -Infinity
+        if (p !== undefined) thresholds[p] = thresholdOf(stored.scores, topN)
       }
       index.thresholds.set(topN, thresholds)
     }
@@ -272,7 +274,7 @@ export class SearchService {
       // On 2 cores a rebuild competes with the indexer for the CPU: new photos join the index
       // at most every REBUILD_INTERVAL_MS while it runs (and at once when it ends).
       if (this.rebuilding || Date.now() - current.builtAt < REBUILD_INTERVAL_MS) return current
-      this.rebuilding = this.build(manifest, modelId).then(
+      this.rebuilding = this.build(manifest, modelId, current).then(
         (fresh) => {
           this.replaceIndex(Promise.resolve(fresh))
           this.rebuilding = null
@@ -286,34 +288,108 @@ export class SearchService {
       this.rebuilding.catch(() => {})
       return current
     }
-    const next = this.rebuilding ?? this.build(manifest, modelId)
+    const next = this.rebuilding ?? this.build(manifest, modelId, current && current.manifest.modelSha256 === manifest.modelSha256 ? current : null)
     this.replaceIndex(next)
     return next
   }
 
-  private async build(manifest: PackManifest, modelId: number): Promise<LoadedIndex> {
+  /**
+   * The index of the library's embedded photos. When the library has only gained photos since
+   * `previous` (what an indexing run does: new photos get higher ids), only they are read and
+   * quantised, into shards of their own beside the previous index's; past MAX_PARTIAL_SHARDS such
+   * shards, the photos after the full-size ones are quantised again into fewer.
+   */
+  private async build(manifest: PackManifest, modelId: number, previous: LoadedIndex | null = null): Promise<LoadedIndex> {
     const library = await this.engine.library()
     const tagger = await this.engine.tagger()
     // Photos indexed before their scores were stored (or under another vocabulary) get them now.
     await tagger.scoreNewPhotos()
-    // The photos as they are now; their vectors are read a page at a time while the indexer may
-    // go on writing. One removed in the meantime keeps zeros here and drops out when rescored.
-    const photos = library.store.embeddedPhotoList(modelId)
+    const vocabulary = await tagger.baseVocabulary()
     const { dim, rows } = manifest
-    const vectors = function* () {
+    // Read a page at a time while the indexer may go on writing. A photo removed in the meantime
+    // keeps zeros here and drops out when rescored.
+    const vectorsOf = function* (photos: LoadedIndex['photos']) {
       for (let first = 0; first < photos.length; first += 1024) {
         const page = library.store.photosVectors(photos.slice(first, first + 1024).map((p) => p.id), modelId)
         for (const photo of photos.slice(first, first + 1024)) yield page.get(photo.id) ?? new Float32Array(dim * rows)
       }
     }
-    const matrix = await VectorMatrix.build(vectors(), photos.length, dim, rows)
-    const embedded = photos.length
+    const added = previous && previous.vocabulary.id === vocabulary.id ? this.photosAddedSince(previous, modelId) : null
+    let photos: LoadedIndex['photos']
+    let matrix: VectorMatrix
+    let thresholds = new Map<number, Float32Array>()
+    if (previous && added) {
+      photos = [...previous.photos, ...added]
+      // Held like a search holds it, so that a model switch meanwhile cannot free the shards being shared.
+      previous.inFlight++
+      try {
+        const head = previous.matrix.partialShards >= MAX_PARTIAL_SHARDS ? previous.matrix.withoutPartialTail() : previous.matrix
+        const rest = photos.slice(head.photoCount)
+        matrix = await head.extend(vectorsOf(rest), rest.length)
+        if (head !== previous.matrix) await head.release()
+      } finally {
+        previous.inFlight--
+        if (previous.retired && !previous.inFlight) void release(previous)
+      }
+      thresholds = extendedThresholds(previous, photos.length, library.store.vocabularyScores(modelId, vocabulary.id, undefined, previous.photos.at(-1)!.id), added)
+    } else {
+      photos = library.store.embeddedPhotoList(modelId)
+      matrix = await VectorMatrix.build(vectorsOf(photos), photos.length, dim, rows)
+    }
     const positionOf = new Map(photos.map((photo, p) => [photo.id, p]))
-    const vocabulary = await tagger.baseVocabulary()
     // Scoring single vectors (one "row") against the vocabulary: the words nearest a facet.
     const facetWords = await VocabularyScorer.open(vocabulary, 1)
-    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds: new Map(), embedded }
+    const embedded = photos.length
+    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded }
   }
+
+  /**
+   * The photos embedded since `previous` was built, when that is all that changed: its last photo
+   * is still there as it was, and it plus them make the whole count. Else null (photos were
+   * removed, or the index is of another model): the index is built anew.
+   */
+  private photosAddedSince(previous: LoadedIndex, modelId: number): LoadedIndex['photos'] | null {
+    const store = this.library!.store
+    const last = previous.photos.at(-1)
+    if (previous.modelId !== modelId || !last) return null
+    // One read snapshot: the index worker may commit a batch between two statements.
+    return store.db.transaction(() => {
+      if (store.embeddedPhotoPath(modelId, last.id) !== last.path) return null
+      const added = store.embeddedPhotoList(modelId, last.id)
+      return previous.photos.length + added.length === store.embeddedCount(modelId) ? added : null
+    })()
+  }
+}
+
+/**
+ * The previous index's per-photo cut-offs, for the top N it had them for, followed by the added
+ * photos' (read from their stored scores): no need to read every photo's scores again.
+ */
+function extendedThresholds(
+  previous: LoadedIndex,
+  photoCount: number,
+  scoresOfAdded: Iterable<{ photoId: number; scores: Float32Array }>,
+  added: LoadedIndex['photos']
+): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>()
+  for (const [topN, old] of previous.thresholds) {
+    const next = new Float32Array(photoCount).fill(Infinity)
+    next.set(old)
+    out.set(topN, next)
+  }
+  if (!out.size) return out
+  const positionOf = new Map(added.map((photo, i) => [photo.id, previous.photos.length + i]))
+  for (const stored of scoresOfAdded) {
+    const p = positionOf.get(stored.photoId)
+    if (p === undefined) continue
+    for (const [topN, thresholds] of out) thresholds[p] = thresholdOf(stored.scores, topN)
+  }
+  return out
+}
+
+/** A photo's cut-off for top N: its N-th best vocabulary score; with fewer words than N, every term ranks within the top N. */
+function thresholdOf(scores: Float32Array, topN: number): number {
+  return scores.length >= topN ? scores[topN - 1] : -Infinity
 }
 
 /** Frees a replaced index's onnxruntime sessions. */

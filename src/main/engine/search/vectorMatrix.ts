@@ -14,20 +14,31 @@ const SHARD_PHOTOS = 65_536
  * times slower. Scoring a term is one pass over the shards; nothing per row happens in
  * JavaScript. 4-bit scores only pick candidates: search rescores the best of them exactly.
  */
+/** One onnxruntime session over a run of photos; indexes extended from one another share it. */
+interface Shard {
+  photos: number
+  session: ort.InferenceSession
+  /** Matrices holding it: the session is released with the last of them. */
+  users: number
+}
+
 export class VectorMatrix {
   private constructor(
     readonly dim: number,
     readonly rows: number,
     readonly photoCount: number,
     private readonly layout: BlockLayout,
-    private readonly shards: ReadonlyArray<{ photos: number; session: ort.InferenceSession }>,
+    private readonly shardPhotos: number,
+    private readonly shards: readonly Shard[],
     /**
      * Per photo, how far its score may be from the exact one: five standard deviations of the
      * rounding error for a term spread over all dimensions (each value is off by at most half
      * its block's scale, uniformly). Search widens its cut-off by this before rescoring exactly.
      */
     readonly errorMargins: Float32Array
-  ) {}
+  ) {
+    for (const shard of shards) shard.users++
+  }
 
   /**
    * `photos` yields each photo's principal vectors in the model's dk layout (element d*rows + k),
@@ -43,24 +54,37 @@ export class VectorMatrix {
   ): Promise<VectorMatrix> {
     const layout = blockLayout(dim, opts.bits ?? 4)
     const shardPhotos = opts.shardPhotos ?? SHARD_PHOTOS
-    const shards: Array<{ photos: number; session: ort.InferenceSession }> = []
-    const errorMargins = new Float32Array(photoCount)
-    let shard: ShardWeights | null = null
-    let seen = 0
-    for (const vectors of photos) {
-      if (seen >= photoCount) throw new Error(`expected ${photoCount} photos, got more`)
-      shard ??= newShardWeights(Math.min(shardPhotos, photoCount - seen), rows, layout)
-      errorMargins[seen] = quantizePhoto(vectors, shard.filled++, shard, dim, rows, layout)
-      seen++
-      // Quantising 100k photos takes seconds: let queries on the previous index (and everything else) through.
-      if (seen % 2048 === 0) await new Promise((resolve) => setImmediate(resolve))
-      if (shard.filled === shard.photos) {
-        shards.push({ photos: shard.photos, session: await shardSession(shard, rows, layout) })
-        shard = null
-      }
-    }
-    if (seen !== photoCount) throw new Error(`expected ${photoCount} photos, got ${seen}`)
-    return new VectorMatrix(dim, rows, photoCount, layout, shards, errorMargins)
+    const { shards, errorMargins } = await quantizeShards(photos, photoCount, dim, rows, layout, shardPhotos)
+    return new VectorMatrix(dim, rows, photoCount, layout, shardPhotos, shards, errorMargins)
+  }
+
+  /**
+   * This matrix with `photos` appended (indices photoCount onwards): only they are quantised, in
+   * shards of their own, and this matrix's shards are shared, so adding the photos an indexing
+   * run brought costs in proportion to them, not to the library.
+   */
+  async extend(photos: Iterable<Float32Array>, photoCount: number): Promise<VectorMatrix> {
+    const added = await quantizeShards(photos, photoCount, this.dim, this.rows, this.layout, this.shardPhotos)
+    const errorMargins = new Float32Array(this.photoCount + photoCount)
+    errorMargins.set(this.errorMargins)
+    errorMargins.set(added.errorMargins, this.photoCount)
+    return new VectorMatrix(this.dim, this.rows, this.photoCount + photoCount, this.layout, this.shardPhotos, [...this.shards, ...added.shards], errorMargins)
+  }
+
+  /** Shards below full size: each extension adds some, and each costs a session run per query. */
+  get partialShards(): number {
+    return this.shards.filter((shard) => shard.photos < this.shardPhotos).length
+  }
+
+  /**
+   * This matrix cut back to its leading full-size shards (shared), so that the photos after them
+   * can be extended in again as fewer, fuller shards. The caller releases it once extended.
+   */
+  withoutPartialTail(): VectorMatrix {
+    const full = this.shards.findIndex((shard) => shard.photos < this.shardPhotos)
+    const kept = full === -1 ? this.shards : this.shards.slice(0, full)
+    const photoCount = kept.reduce((sum, shard) => sum + shard.photos, 0)
+    return new VectorMatrix(this.dim, this.rows, photoCount, this.layout, this.shardPhotos, kept, this.errorMargins.slice(0, photoCount))
   }
 
   /** Bytes held per photo: the quantised rows and their block scales. */
@@ -70,7 +94,7 @@ export class VectorMatrix {
 
   /** Frees the onnxruntime sessions, and with them the weights (the garbage collector would not know how much they hold). */
   async release(): Promise<void> {
-    await Promise.all(this.shards.map((shard) => shard.session.release()))
+    await Promise.all(this.shards.map((shard) => (--shard.users === 0 ? shard.session.release() : undefined)))
   }
 
   /** max_k <A_k, w> for every photo; `w` is a word vector of length D. */
@@ -87,6 +111,35 @@ export class VectorMatrix {
     }
     return out
   }
+}
+
+/** Quantises `photoCount` photos into shards of at most `shardPhotos`, with each photo's error margin. */
+async function quantizeShards(
+  photos: Iterable<Float32Array>,
+  photoCount: number,
+  dim: number,
+  rows: number,
+  layout: BlockLayout,
+  shardPhotos: number
+): Promise<{ shards: Shard[]; errorMargins: Float32Array }> {
+  const shards: Shard[] = []
+  const errorMargins = new Float32Array(photoCount)
+  let shard: ShardWeights | null = null
+  let seen = 0
+  for (const vectors of photos) {
+    if (seen >= photoCount) throw new Error(`expected ${photoCount} photos, got more`)
+    shard ??= newShardWeights(Math.min(shardPhotos, photoCount - seen), rows, layout)
+    errorMargins[seen] = quantizePhoto(vectors, shard.filled++, shard, dim, rows, layout)
+    seen++
+    // Quantising 100k photos takes seconds: let queries on the previous index (and everything else) through.
+    if (seen % 2048 === 0) await new Promise((resolve) => setImmediate(resolve))
+    if (shard.filled === shard.photos) {
+      shards.push({ photos: shard.photos, session: await shardSession(shard, rows, layout), users: 0 })
+      shard = null
+    }
+  }
+  if (seen !== photoCount) throw new Error(`expected ${photoCount} photos, got ${seen}`)
+  return { shards, errorMargins }
 }
 
 interface BlockLayout {
