@@ -73,7 +73,7 @@ describe('search index extended with new photos', () => {
   it('answers as a fresh index would after each addition, extending instead of rebuilding, and merges its small shards', async () => {
     const build = vi.spyOn(VectorMatrix, 'build')
     const extend = vi.spyOn(VectorMatrix.prototype, 'extend')
-    const compact = vi.spyOn(VectorMatrix.prototype, 'withoutPartialTail')
+    const compact = vi.spyOn(VectorMatrix.prototype, 'withoutSmallTail')
     const search = new SearchService(engine)
     await answers(search)
     expect(build).toHaveBeenCalledTimes(1)

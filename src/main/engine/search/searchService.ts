@@ -29,11 +29,14 @@ const MANIFEST_TTL_MS = 2000
 /** How many nearest words describe a hit's matching facet. */
 const FACET_WORDS = 5
 
-/** While indexing runs, how often the index is rebuilt to take in the new photos. */
-const REBUILD_INTERVAL_MS = 30_000
+/**
+ * While indexing runs, how often the index takes in the new photos. Only they are read and
+ * quantised (a few milliseconds for a few hundred), so new photos are soon searchable.
+ */
+const REBUILD_INTERVAL_MS = 5_000
 
-/** Each rebuild while indexing adds a shard; past this many below full size, they are merged. */
-const MAX_PARTIAL_SHARDS = 4
+/** Each rebuild while indexing adds a small shard; a run of this many is merged into one. */
+const MAX_SMALL_SHARDS = 4
 
 export interface SearchOptions {
   /** At most this many results (default 50). */
@@ -62,8 +65,8 @@ interface LoadedIndex {
   modelId: number
   matrix: VectorMatrix
   photos: Array<{ id: number; path: string; offline: boolean }>
-  /** Photo id to index position. */
-  positionOf: Map<number, number>
+  /** The photos' ids in index order, which is ascending (see positionOf). */
+  ids: Float64Array
   /** Searches running on this index; a replaced index frees its onnxruntime sessions once none is. */
   inFlight: number
   retired: boolean
@@ -121,7 +124,7 @@ export class SearchService {
           found.suggestions.length ? `Did you mean: ${found.suggestions.join(', ')}?` : 'Try another word.'
         )
       }
-      const positions = (ids: number[]) => new Set(ids.map((id) => index.positionOf.get(id)).filter((p) => p !== undefined))
+      const positions = (ids: number[]) => new Set(ids.map((id) => positionOf(index, id)).filter((p) => p !== undefined))
       terms.set(key, { vector: found.ok ? found.vector : null, tagged: positions(decided.tagged), rejected: positions(decided.rejected) })
     }
     const threshold = await this.thresholds(index, topN)
@@ -249,7 +252,7 @@ export class SearchService {
       const library = await this.engine.library()
       thresholds = new Float32Array(index.photos.length).fill(Infinity)
       for (const stored of library.store.vocabularyScores(index.modelId, index.vocabulary.id)) {
-        const p = index.positionOf.get(stored.photoId)
+        const p = positionOf(index, stored.photoId)
         if (p !== undefined) thresholds[p] = thresholdOf(stored.scores, topN)
       }
       index.thresholds.set(topN, thresholds)
@@ -296,8 +299,8 @@ export class SearchService {
   /**
    * The index of the library's embedded photos. When the library has only gained photos since
    * `previous` (what an indexing run does: new photos get higher ids), only they are read and
-   * quantised, into shards of their own beside the previous index's; past MAX_PARTIAL_SHARDS such
-   * shards, the photos after the full-size ones are quantised again into fewer.
+   * quantised, into a shard of their own beside the previous index's; a run of MAX_SMALL_SHARDS
+   * small ones is quantised again as one.
    */
   private async build(manifest: PackManifest, modelId: number, previous: LoadedIndex | null = null): Promise<LoadedIndex> {
     const library = await this.engine.library()
@@ -323,7 +326,7 @@ export class SearchService {
       // Held like a search holds it, so that a model switch meanwhile cannot free the shards being shared.
       previous.inFlight++
       try {
-        const head = previous.matrix.partialShards >= MAX_PARTIAL_SHARDS ? previous.matrix.withoutPartialTail() : previous.matrix
+        const head = previous.matrix.smallTailShards >= MAX_SMALL_SHARDS ? previous.matrix.withoutSmallTail() : previous.matrix
         const rest = photos.slice(head.photoCount)
         matrix = await head.extend(vectorsOf(rest), rest.length)
         if (head !== previous.matrix) await head.release()
@@ -336,11 +339,11 @@ export class SearchService {
       photos = library.store.embeddedPhotoList(modelId)
       matrix = await VectorMatrix.build(vectorsOf(photos), photos.length, dim, rows)
     }
-    const positionOf = new Map(photos.map((photo, p) => [photo.id, p]))
+    const ids = Float64Array.from(photos, (photo) => photo.id)
     // Scoring single vectors (one "row") against the vocabulary: the words nearest a facet.
     const facetWords = await VocabularyScorer.open(vocabulary, 1)
     const embedded = photos.length
-    return { manifest, modelId, matrix, photos, positionOf, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded }
+    return { manifest, modelId, matrix, photos, ids, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded }
   }
 
   /**
@@ -390,6 +393,22 @@ function extendedThresholds(
 /** A photo's cut-off for top N: its N-th best vocabulary score; with fewer words than N, every term ranks within the top N. */
 function thresholdOf(scores: Float32Array, topN: number): number {
   return scores.length >= topN ? scores[topN - 1] : -Infinity
+}
+
+/**
+ * A photo's position in the index, by binary search: photos are listed by ascending id and an
+ * extension appends higher ones, so no id-to-position map (100 ms to build at 1M photos) is needed.
+ */
+function positionOf(index: Pick<LoadedIndex, 'ids'>, id: number): number | undefined {
+  let lo = 0
+  let hi = index.ids.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    if (index.ids[mid] === id) return mid
+    if (index.ids[mid] < id) lo = mid + 1
+    else hi = mid - 1
+  }
+  return undefined
 }
 
 /** Frees a replaced index's onnxruntime sessions. */

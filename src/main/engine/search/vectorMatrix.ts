@@ -71,20 +71,28 @@ export class VectorMatrix {
     return new VectorMatrix(this.dim, this.rows, this.photoCount + photoCount, this.layout, this.shardPhotos, [...this.shards, ...added.shards], errorMargins)
   }
 
-  /** Shards below full size: each extension adds some, and each costs a session run per query. */
-  get partialShards(): number {
-    return this.shards.filter((shard) => shard.photos < this.shardPhotos).length
+  /**
+   * The small shards at the end (under 1/16 of a full one): each extension while indexing runs
+   * adds one, and each costs a session run per query, so search merges a run of them.
+   */
+  get smallTailShards(): number {
+    return this.shards.length - this.smallTailStart()
   }
 
   /**
-   * This matrix cut back to its leading full-size shards (shared), so that the photos after them
-   * can be extended in again as fewer, fuller shards. The caller releases it once extended.
+   * This matrix without its small tail shards (the rest shared), so that their photos can be
+   * extended in again as one shard. The caller releases it once extended.
    */
-  withoutPartialTail(): VectorMatrix {
-    const full = this.shards.findIndex((shard) => shard.photos < this.shardPhotos)
-    const kept = full === -1 ? this.shards : this.shards.slice(0, full)
+  withoutSmallTail(): VectorMatrix {
+    const kept = this.shards.slice(0, this.smallTailStart())
     const photoCount = kept.reduce((sum, shard) => sum + shard.photos, 0)
     return new VectorMatrix(this.dim, this.rows, photoCount, this.layout, this.shardPhotos, kept, this.errorMargins.slice(0, photoCount))
+  }
+
+  private smallTailStart(): number {
+    let start = this.shards.length
+    while (start > 0 && this.shards[start - 1].photos < this.shardPhotos / 16) start--
+    return start
   }
 
   /** Bytes held per photo: the quantised rows and their block scales. */
