@@ -10,6 +10,17 @@ export type LibraryDatabase = Database.Database
 const MMAP_BYTES = 0x7fff0000
 
 /**
+ * Whether this connection reads the file through a memory map. Search reads ~100 photos' vectors
+ * a query at random places in the file: mapped, that takes ~1-3 ms at 100k photos, through read()
+ * calls ~5-7 ms. But while another connection (the index worker's) commits every few hundred
+ * milliseconds, mapped reads measured 20-30 ms and read() calls stayed at 6-9 ms, so the library
+ * turns the map off for the length of an indexing run.
+ */
+export function mapForReading(db: LibraryDatabase, on: boolean): void {
+  db.pragma(`mmap_size = ${on ? MMAP_BYTES : 0}`)
+}
+
+/**
  * Opens (creating if needed) the library database: WAL so readers (search, the UI) never wait
  * for the indexer's writes, memory-mapped reads, foreign keys on, and every pending migration applied in one
  * transaction, so a crash mid-upgrade leaves the previous schema intact.
@@ -23,9 +34,7 @@ export function openLibraryDatabase(path: string, migrations: readonly Migration
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 5000')
-    // Search reads ~100 photos' vectors a query at random places in the file: read through a
-    // memory map they take ~1 ms at 100k photos, through read() calls ~5 ms.
-    db.pragma(`mmap_size = ${MMAP_BYTES}`)
+    mapForReading(db, true)
   } catch (err) {
     throw new SdlError(`Cannot open the library database ${path}: ${(err as Error).message}`, 'Check that the data folder is writable and not on a full disk.')
   }

@@ -5,7 +5,7 @@ import type { FolderInfo, LibraryStatus } from '../../../shared/library'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import { writeThumbnail } from '../image/thumbnails'
-import { openLibraryDatabase } from './database'
+import { mapForReading, openLibraryDatabase } from './database'
 import { type ChangeBatch, FolderWatcher } from './folderWatcher'
 import { type IndexJob, type IndexOptions, type IndexRunner, type IndexSummary, Indexer } from './indexer'
 import { IndexWorkerClient } from './indexWorkerClient'
@@ -149,8 +149,10 @@ export class Library {
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {
-    this.pendingWrites++
-    const run = this.queue.then(work, work).finally(() => this.pendingWrites--)
+    if (this.pendingWrites++ === 0 && this.engine.indexesInWorker) mapForReading(this.store.db, false)
+    const run = this.queue.then(work, work).finally(() => {
+      if (--this.pendingWrites === 0 && this.engine.indexesInWorker && this.store.db.open) mapForReading(this.store.db, true)
+    })
     this.queue = run.catch(() => {})
     return run
   }

@@ -70,8 +70,8 @@ interface LoadedIndex {
   /** Searches running on this index; a replaced index frees its onnxruntime sessions once none is. */
   inFlight: number
   retired: boolean
-  /** When it was built (ms since the epoch). */
-  builtAt: number
+  /** When it was last found to hold every embedded photo, or was built (ms since the epoch). */
+  checkedAt: number
   vocabulary: BaseVocabulary
   facetWords: VocabularyScorer
   lexicon: Lexicon
@@ -270,13 +270,15 @@ export class SearchService {
     if (!this.manifest || Date.now() - this.manifest.readAt > MANIFEST_TTL_MS) this.manifest = { value: await this.engine.manifest(), readAt: Date.now() }
     const manifest = this.manifest.value
     const modelId = library.store.modelId(manifest)
-    const embedded = library.store.embeddedCount(modelId)
     const current = this.index && (await this.index.catch(() => null))
-    if (current && current.manifest.name === manifest.name && current.manifest.modelSha256 === manifest.modelSha256 && current.embedded === embedded) return current
+    const sameModel = current && current.manifest.name === manifest.name && current.manifest.modelSha256 === manifest.modelSha256
+    // While indexing runs, new photos join the index at most every REBUILD_INTERVAL_MS (and at
+    // once when it ends); in between, not even the count is asked, as every batch changes it.
+    if (sameModel && library.isIndexing && (this.rebuilding || Date.now() - current.checkedAt < REBUILD_INTERVAL_MS)) return current
+    const embedded = library.store.embeddedCount(modelId)
+    if (current) current.checkedAt = Date.now()
+    if (sameModel && current.embedded === embedded) return current
     if (current && current.manifest.name === manifest.name && library.isIndexing) {
-      // On 2 cores a rebuild competes with the indexer for the CPU: new photos join the index
-      // at most every REBUILD_INTERVAL_MS while it runs (and at once when it ends).
-      if (this.rebuilding || Date.now() - current.builtAt < REBUILD_INTERVAL_MS) return current
       this.rebuilding = this.build(manifest, modelId, current).then(
         (fresh) => {
           this.replaceIndex(Promise.resolve(fresh))
@@ -305,8 +307,10 @@ export class SearchService {
   private async build(manifest: PackManifest, modelId: number, previous: LoadedIndex | null = null): Promise<LoadedIndex> {
     const library = await this.engine.library()
     const tagger = await this.engine.tagger()
-    // Photos indexed before their scores were stored (or under another vocabulary) get them now.
-    await tagger.scoreNewPhotos()
+    // Photos indexed before their scores were stored (or under another vocabulary) get them now;
+    // while indexing runs, the indexer scores each batch itself (and finding none missing takes
+    // ~80 ms at 100k photos, a stall every rebuild).
+    if (!library.isIndexing) await tagger.scoreNewPhotos()
     const vocabulary = await tagger.baseVocabulary()
     const { dim, rows } = manifest
     // Read a page at a time while the indexer may go on writing. A photo removed in the meantime
@@ -343,7 +347,7 @@ export class SearchService {
     // Scoring single vectors (one "row") against the vocabulary: the words nearest a facet.
     const facetWords = await VocabularyScorer.open(vocabulary, 1)
     const embedded = photos.length
-    return { manifest, modelId, matrix, photos, ids, inFlight: 0, retired: false, builtAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded }
+    return { manifest, modelId, matrix, photos, ids, inFlight: 0, retired: false, checkedAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded }
   }
 
   /**
