@@ -3,34 +3,43 @@
  * (in the ConSE test pack's space, D=100, K=7) is searched every 100 ms while `--photos` newly
  * generated JPEGs are indexed into it with the real model. Prints the query latency before and
  * during indexing, and how many of the new photos the index had caught up with at the end.
+ * The new photos are camera-sized JPEGs (`--size`, default 4000x3000) made from the COCO photos in
+ * ../shared, so decoding weighs as it does on a real import; `--size 96x64` gives tiny ones.
  * `--indexing this-thread` indexes in the thread that searches, as before the index worker.
  *
- *   npm run bench:search-while-indexing -- [--library 100000] [--photos 600] [--indexing worker|this-thread]
+ *   npm run bench:search-while-indexing -- [--library 100000] [--photos 300] [--size 4000x3000] [--indexing worker|this-thread]
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
+import sharp from 'sharp'
 import { Engine } from '../src/main/engine/engine'
 import type { PhotoOutcome } from '../src/main/engine/library/libraryStore'
 import { addOnnxModel } from '../src/main/engine/models/packBuilders'
 import { DEFAULT_VOCABULARY } from '../src/main/engine/search/defaultVocabulary'
-import { writeTestPhoto } from '../test/helpers/generatedPhotos'
 import { prng } from '../test/helpers/prng'
-import { CONSE_ONNX } from '../test/helpers/sharedData'
+import { COCO_DIR, CONSE_ONNX } from '../test/helpers/sharedData'
 
 const { values } = parseArgs({
-  options: { library: { type: 'string', default: '100000' }, photos: { type: 'string', default: '600' }, indexing: { type: 'string', default: 'worker' } }
+  options: {
+    library: { type: 'string', default: '100000' },
+    photos: { type: 'string', default: '300' },
+    size: { type: 'string', default: '4000x3000' },
+    indexing: { type: 'string', default: 'worker' }
+  }
 })
 if (values.indexing !== 'worker' && values.indexing !== 'this-thread') throw new Error(`--indexing must be worker or this-thread, not ${values.indexing}`)
 const LIBRARY = Number(values.library)
 const PHOTOS = Number(values.photos)
+const [WIDTH, HEIGHT] = values.size.split('x').map(Number)
 // A different word each query (about 300 of them), so no query finds the pages of one before it cached.
 const WORDS = DEFAULT_VOCABULARY
 
 const dir = mkdtempSync(join(tmpdir(), 'sdl-bench-live-'))
 const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]
+let started = 0
 try {
   const engine = new Engine({ dataDir: join(dir, 'data'), executionProvider: 'cpu', indexing: values.indexing })
   await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
@@ -39,7 +48,16 @@ try {
   mkdirSync(join(dir, 'Archive'))
   const old = library.addFolder(join(dir, 'Archive'))
   const fresh = join(dir, 'Imported')
-  for (let i = 0; i < PHOTOS; i++) await writeTestPhoto(join(fresh, `${i}.jpg`), i)
+  const coco = readdirSync(COCO_DIR).filter((f) => f.endsWith('.jpg'))
+  mkdirSync(fresh)
+  started = performance.now()
+  const sources: Buffer[] = []
+  for (const file of coco.slice(0, Math.min(PHOTOS, 24))) {
+    sources.push(await sharp(join(COCO_DIR, file)).resize(WIDTH, HEIGHT, { fit: 'fill' }).jpeg({ quality: 88 }).toBuffer())
+  }
+  // Bytes after a JPEG's end marker are ignored by decoders: each copy is a file of its own (its own fingerprint), decoded in full.
+  for (let i = 0; i < PHOTOS; i++) writeFileSync(join(fresh, `${i}.jpg`), Buffer.concat([sources[i % sources.length], Buffer.from(`copy ${i}`)]))
+  console.log(`${PHOTOS} new photos of ${WIDTH}x${HEIGHT} written in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   library.addFolder(fresh)
 
   // The existing library, written as the indexer writes it (its files are never read: only the new folder is indexed).
@@ -59,7 +77,7 @@ try {
     library.store.writeOutcomes(outcomes, modelId)
   }
   const search = await engine.search()
-  let started = performance.now()
+  started = performance.now()
   await search.search('dog')
   console.log(`${LIBRARY} photos: first query (loads the lexicon, scores missing suggestions, builds the index) ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
