@@ -4,7 +4,8 @@
  * same data folder through an engine of its own (its own SQLite connection: WAL lets the two
  * read and write side by side) and reports back through IndexWorkerClient's protocol.
  */
-import { platform, setPriority } from 'node:os'
+import { readFileSync, readdirSync } from 'node:fs'
+import { getPriority, platform, setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { Engine } from '../engine'
 import { SdlError } from '../errors'
@@ -35,7 +36,10 @@ async function run({ id, job, batchSize }: Extract<ToIndexWorker, { type: 'run' 
     const summary = await library.run(job, {
       batchSize,
       signal: controller.signal,
-      onProgress: (progress) => post({ type: 'progress', id, progress }),
+      onProgress: (progress) => {
+        lowerImageThreadsPriority()
+        post({ type: 'progress', id, progress })
+      },
       onNotice: (message) => post({ type: 'notice', id, message })
     })
     post({ type: 'done', id, summary })
@@ -44,6 +48,31 @@ async function run({ id, job, batchSize }: Extract<ToIndexWorker, { type: 'run' 
     post({ type: 'failed', id, error: { message: error.message, hint: error instanceof SdlError ? error.hint : undefined } })
   } finally {
     running.delete(id)
+  }
+}
+
+/**
+ * libvips decodes on threads of its own, which it starts from whichever thread first needed them
+ * (often the main thread, at its priority) and adds to as it goes: JPEG decoding, most of
+ * indexing's CPU for camera photos, would otherwise compete with search at full priority. Lowered
+ * by thread id after every batch; Linux does not let them be raised again, so thumbnails made
+ * later in the session decode at this priority too.
+ */
+function lowerImageThreadsPriority(): void {
+  if (platform() !== 'linux') return
+  let threads: string[]
+  try {
+    threads = readdirSync('/proc/self/task')
+  } catch {
+    return
+  }
+  for (const tid of threads) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'libvips worker') continue
+      if (getPriority(Number(tid)) < INDEXING_NICENESS) setPriority(Number(tid), INDEXING_NICENESS)
+    } catch {
+      // The thread ended meanwhile, or this is not allowed: it keeps its priority.
+    }
   }
 }
 
