@@ -42,7 +42,7 @@ describe('search index extended with new photos', () => {
     for (const q of QUERIES) {
       for (const opts of [{ limit: 30 }, { all: true, limit: 30 }, { topN: 3, limit: 30 }]) {
         const response = await service.search(q, opts)
-        out.push({ q, opts, photos: response.photos, hits: response.hits.map((h) => [h.path, h.score, h.match.principalVector]) })
+        out.push({ q, opts, photos: response.photos, hits: response.hits.map((h) => [h.path, h.score, h.match.principalVector, h.match.nearestWords.join(' ')]) })
       }
     }
     return out
