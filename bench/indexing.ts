@@ -28,6 +28,9 @@ import { Engine } from '../src/main/engine/engine'
 import { decodeToModelInput } from '../src/main/engine/image/preprocess'
 import { preparedBatches } from '../src/main/engine/inference/preparedBatches'
 import type { IndexSummary } from '../src/main/engine/library/indexer'
+import { GLOVE_WORD_SPACE, loadGloveVectors } from '../src/main/engine/lexicon/gloveVectors'
+import { forgetLoaded } from '../src/main/engine/lexicon/loadedVectors'
+import { vectorFilePath } from '../src/main/engine/lexicon/vectorFile'
 import { addOnnxModel } from '../src/main/engine/models/packBuilders'
 import { prng as mulberry32 } from '../test/helpers/prng'
 
@@ -159,12 +162,18 @@ async function main(): Promise<void> {
   }
 }
 
-/** A fresh data folder with the ConSE pack and one library folder, closed again. */
+/**
+ * A fresh data folder with the ConSE pack and one library folder, closed again. Its GloVe cache is
+ * built here too, untimed: auto-tagging a ConSE library needs the word vectors, and the cache is
+ * made once per data folder (~3 s), not once per indexing run.
+ */
 async function prepareDataDir(dataDir: string, folder: string): Promise<void> {
   const engine = new Engine({ dataDir, executionProvider: 'cpu' })
   try {
     await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
     ;(await engine.library()).addFolder(folder)
+    await loadGloveVectors(dataDir)
+    forgetLoaded(vectorFilePath(dataDir, GLOVE_WORD_SPACE))
   } finally {
     await engine.close()
   }
