@@ -99,4 +99,22 @@ describe('the index worker', () => {
     const rest = await library.index()
     expect(rest.indexed).toBe(28 - summary.indexed)
   })
+
+  it('ends a run cancelled, keeping what it indexed, when the engine closes under it', async () => {
+    for (let i = 40; i < 70; i++) await writeTestPhoto(join(photos, `late-${i}.jpg`), i)
+    // An engine of its own (as an app that quits), beside the one the other tests share.
+    const quitting = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
+    let closed: Promise<void> | undefined
+    const summary = await (await quitting.library()).index(undefined, {
+      batchSize: 2,
+      onProgress: (p) => {
+        if (p.done >= 2) closed ??= quitting.close()
+      }
+    })
+    await closed
+    expect(summary.cancelled).toBe(true)
+    expect(summary.indexed).toBeGreaterThanOrEqual(2)
+    const rest = await (await engine.library()).index()
+    expect(rest.indexed).toBe(30 - summary.indexed)
+  })
 })

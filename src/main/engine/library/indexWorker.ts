@@ -20,22 +20,30 @@ const post = (message: FromIndexWorker) => port.postMessage(message)
 
 lowerThisThreadsPriority()
 const engine = new Engine({ ...settings, indexing: 'this-thread', onProviderFallback: (attempt) => post({ type: 'fallback', attempt }) })
-const running = new Map<number, AbortController>()
+const running = new Map<number, { controller: AbortController; done: Promise<void> }>()
 
 port.on('message', (message: ToIndexWorker) => {
-  if (message.type === 'cancel') running.get(message.id)?.abort()
-  else if (message.type === 'close') void engine.close().finally(() => port.close())
-  else void run(message)
+  if (message.type === 'cancel') running.get(message.id)?.controller.abort()
+  else if (message.type === 'close') void close()
+  else {
+    const controller = new AbortController()
+    running.set(message.id, { controller, done: run(message, controller.signal) })
+  }
 })
 
-async function run({ id, job, batchSize }: Extract<ToIndexWorker, { type: 'run' }>): Promise<void> {
-  const controller = new AbortController()
-  running.set(id, controller)
+/** Runs end after their batch in flight (cancelled, nothing lost) before the library closes under them. */
+async function close(): Promise<void> {
+  for (const { controller } of running.values()) controller.abort()
+  await Promise.allSettled([...running.values()].map((r) => r.done))
+  await engine.close().finally(() => port.close())
+}
+
+async function run({ id, job, batchSize }: Extract<ToIndexWorker, { type: 'run' }>, signal: AbortSignal): Promise<void> {
   try {
     const library = await engine.library()
     const summary = await library.run(job, {
       batchSize,
-      signal: controller.signal,
+      signal,
       onProgress: (progress) => {
         lowerImageThreadsPriority()
         post({ type: 'progress', id, progress })
