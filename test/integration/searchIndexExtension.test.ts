@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
 import type { PhotoOutcome } from '../../src/main/engine/library/libraryStore'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
+import { PackStore } from '../../src/main/engine/models/packStore'
 import { SearchService } from '../../src/main/engine/search/searchService'
 import { VectorMatrix } from '../../src/main/engine/search/vectorMatrix'
 import { prng } from '../helpers/prng'
@@ -106,4 +107,19 @@ describe('search index extended with new photos', () => {
     expect(after).toEqual(await fromScratch())
     search.invalidate()
   }, 120_000)
+
+  it('follows a switch of the active model made by another process at once', async () => {
+    await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse-copy' })
+    const search = new SearchService(engine)
+    const before = await search.search('dog')
+    expect(before.model).toBe('conse')
+    // As `sdl-tagger model use` run beside the app: another PackStore, so no invalidate() reaches search.
+    const cli = new PackStore(join(tmp.dir, 'data'))
+    await cli.use('conse-copy')
+    const switched = await search.search('dog')
+    expect(switched).toMatchObject({ model: 'conse-copy', photos: 0 })
+    await cli.use('conse')
+    expect(await search.search('dog')).toMatchObject({ model: 'conse', photos: before.photos })
+    search.invalidate()
+  }, 60_000)
 })

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, existsSync } from 'node:fs'
+import { createReadStream, existsSync, statSync } from 'node:fs'
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ModelInfo } from '../../../shared/models'
@@ -151,6 +151,24 @@ export class PackStore {
       throw new SdlError(`Model pack '${manifest.name}' is damaged: ${tags.length} tags but ${vectors.length / manifest.dim} word vectors`, 'Remove it and import or install it again.')
     }
     return { tags, unseen: new Set(unseen), dim: manifest.dim, vectors }
+  }
+
+  /**
+   * Changes when which pack is active, or pack `name` itself, may have changed (the files' identity,
+   * size and time), from this process or another (the CLI's \`model use\` beside the app). Read with
+   * stat calls on this thread: callers on a hot path check it instead of reading the manifest,
+   * whose asynchronous reads wait behind the image decoder in libuv's pool while indexing runs.
+   */
+  changeStamp(name: string): string {
+    const stamp = (path: string) => {
+      try {
+        const s = statSync(path)
+        return `${s.ino}:${s.size}:${s.mtimeMs}`
+      } catch {
+        return 'none'
+      }
+    }
+    return `${stamp(this.settingsPath)}|${stamp(join(this.packDir(name), 'pack.json'))}`
   }
 
   private async activeName(): Promise<string | null> {

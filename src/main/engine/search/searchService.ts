@@ -20,12 +20,6 @@ function rescoredBeyond(limit: number): number {
   return Math.max(100, 2 * limit)
 }
 
-/**
- * How long the active pack's manifest is trusted before it is read again. Reading it is file I/O,
- * which waits behind the image decoder in libuv's thread pool while indexing runs.
- */
-const MANIFEST_TTL_MS = 2000
-
 /** How many nearest words describe a hit's matching facet. */
 const FACET_WORDS = 5
 
@@ -91,7 +85,8 @@ export class SearchService {
   private index: Promise<LoadedIndex> | null = null
   private rebuilding: Promise<LoadedIndex> | null = null
   private library: Library | null = null
-  private manifest: { value: PackManifest; readAt: number } | null = null
+  /** The pack's manifest, read again only when its files or the active pack change (see PackStore.changeStamp). */
+  private manifest: { value: PackManifest; stamp: string } | null = null
 
   constructor(private readonly engine: Engine) {}
 
@@ -268,7 +263,10 @@ export class SearchService {
   private async loadIndex(): Promise<LoadedIndex> {
     const library = (this.library = await this.engine.library())
     // Only the pack's description: search never runs the image model.
-    if (!this.manifest || Date.now() - this.manifest.readAt > MANIFEST_TTL_MS) this.manifest = { value: await this.engine.manifest(), readAt: Date.now() }
+    if (!this.manifest || this.engine.packs.changeStamp(this.manifest.value.name) !== this.manifest.stamp) {
+      const value = await this.engine.manifest()
+      this.manifest = { value, stamp: this.engine.packs.changeStamp(value.name) }
+    }
     const manifest = this.manifest.value
     const modelId = library.store.modelId(manifest)
     const current = this.index && (await this.index.catch(() => null))
