@@ -1,7 +1,7 @@
 /**
  * A query typed while indexing runs: a library of `--library` photos of random principal vectors
- * (in the ConSE test pack's space, D=100, K=7) is searched every 100 ms while `--photos` newly
- * generated JPEGs are indexed into it with the real model. Prints the query latency before and
+ * (in the ConSE test pack's space, D=100, K=7) is searched every 100 ms while `--photos` new
+ * JPEGs are indexed into it with the real model. Prints the query latency before and
  * during indexing, and how many of the new photos the index had caught up with at the end.
  * The new photos are camera-sized JPEGs (`--size`, default 4000x3000) made from the COCO photos in
  * ../shared, so decoding weighs as it does on a real import; `--size 96x64` gives tiny ones.

@@ -22,8 +22,8 @@ export function mapForReading(db: LibraryDatabase, on: boolean): void {
 
 /**
  * Opens (creating if needed) the library database: WAL so readers (search, the UI) never wait
- * for the indexer's writes, memory-mapped reads, foreign keys on, and every pending migration applied in one
- * transaction, so a crash mid-upgrade leaves the previous schema intact.
+ * for the indexer's writes, memory-mapped reads, foreign keys on, and every pending migration
+ * applied in one transaction, so a crash mid-upgrade leaves the previous schema intact.
  */
 export function openLibraryDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): LibraryDatabase {
   mkdirSync(dirname(path), { recursive: true })

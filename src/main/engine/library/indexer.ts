@@ -54,12 +54,11 @@ export class Indexer implements IndexRunner {
 
   run(job: IndexJob, opts: IndexOptions = {}): Promise<IndexSummary> {
     const folders = this.store.folders()
-    return job.kind === 'folders'
-      ? this.indexFolders(
-          folders.filter((f) => job.folderIds.includes(f.id)),
-          opts
-        )
-      : this.applyChanges(job.batch, folders, opts)
+    if (job.kind === 'changes') return this.applyChanges(job.batch, folders, opts)
+    return this.indexFolders(
+      folders.filter((f) => job.folderIds.includes(f.id)),
+      opts
+    )
   }
 
   async close(): Promise<void> {}

@@ -5,6 +5,14 @@ import { OnnxGraphBuilder, attr, encodeOnnxModel } from '../onnx/onnxModel'
 /** Photos per shard: each shard is one onnxruntime session whose weights stay well under protobuf's 2 GB. */
 const SHARD_PHOTOS = 65_536
 
+/** One onnxruntime session over a run of photos; indexes extended from one another share it. */
+interface Shard {
+  photos: number
+  session: ort.InferenceSession
+  /** Matrices holding it: the session is released with the last of them. */
+  users: number
+}
+
 /**
  * Every indexed photo's principal vectors for one model, held for search inside onnxruntime as
  * 4-bit (or 8-bit) weights of com.microsoft's MatMulNBits: one row per principal vector, a float32
@@ -14,14 +22,6 @@ const SHARD_PHOTOS = 65_536
  * times slower. Scoring a term is one pass over the shards; nothing per row happens in
  * JavaScript. 4-bit scores only pick candidates: search rescores the best of them exactly.
  */
-/** One onnxruntime session over a run of photos; indexes extended from one another share it. */
-interface Shard {
-  photos: number
-  session: ort.InferenceSession
-  /** Matrices holding it: the session is released with the last of them. */
-  users: number
-}
-
 export class VectorMatrix {
   private constructor(
     readonly dim: number,
