@@ -148,7 +148,10 @@ describe('indexing a hostile corpus', () => {
     const folder = join(tmp.dir, 'vanishing')
     await writeTestPhoto(join(folder, 'stays.jpg'), 10)
     await writeTestPhoto(join(folder, 'goes.jpg'), 11)
-    const engine = new Engine({ dataDir: join(tmp.dir, 'data-vanishing'), executionProvider: 'cpu' })
+    // In this thread: the indexer's progress callback then runs before it reads a photo, which the
+    // test needs to delete one at exactly that moment (from the index worker, the message arrives
+    // while the worker goes on reading).
+    const engine = new Engine({ dataDir: join(tmp.dir, 'data-vanishing'), executionProvider: 'cpu', indexing: 'this-thread' })
     await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
     const library = await engine.library()
     library.addFolder(folder)
