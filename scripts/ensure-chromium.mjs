@@ -24,7 +24,9 @@ function fail(message, hint) {
 
 function apt(args) {
   const run = spawnSync('apt-get', args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // apt's stdout goes to stderr: this script's stdout is the one line naming the binary, which
+    // the e2e set-up reads (on a fresh machine apt's progress was taken for the path).
+    stdio: ['ignore', process.stderr, 'inherit'],
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   })
   return run.status === 0
