@@ -49,7 +49,10 @@ try {
   for (let t = 0; t < TAGS; t++) {
     const w = Float32Array.from({ length: DIM }, () => random() - 0.5)
     const norm = Math.hypot(...w)
-    vectors.set(w.map((v) => v / norm), t * DIM)
+    vectors.set(
+      w.map((v) => v / norm),
+      t * DIM
+    )
   }
   const pack = { tags: Array.from({ length: TAGS }, (_, t) => `tag${t}`), unseen: new Set<string>(), dim: DIM, vectors }
   // A pack with its own tags never consults the lexicon.

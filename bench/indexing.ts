@@ -78,7 +78,9 @@ async function main(): Promise<void> {
   const photoCount = Number(values.photos)
   const libraryCount = Number(values.library)
   const measureMemory = !values['skip-memory']
-  console.log(`machine: ${CORES} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load average ${loadavg()[0].toFixed(2)} (other work skews the figures)`)
+  console.log(
+    `machine: ${CORES} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load average ${loadavg()[0].toFixed(2)} (other work skews the figures)`
+  )
   console.log(
     `node ${process.version}, sharp threads ${sharp.concurrency()}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '(default 4)'}, execution provider cpu, ConSE pack`
   )
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
     // Both timed runs happen in this process, one after the other, so JIT warm-up and the page
     // cache treat them alike; CPU time per photo is printed too, being less sensitive than wall
     // time to other work on the machine. Peak memory is measured by a separate run in a child.
-    let started = performance.now()
+    const started = performance.now()
     let cpu = process.cpuUsage()
     let decoded = 0
     const decodeFile = async (file: string) => decodeToModelInput(await readFile(file))
@@ -140,12 +142,7 @@ async function main(): Promise<void> {
       ['end to end / ceiling', (endToEnd / ceiling).toFixed(3), '>= 0.9', endToEnd / ceiling >= 0.9],
       ['peak RSS, end to end 12 MP', e2e.maxRssKb === undefined ? 'skipped' : mb(e2e.maxRssKb), '', null],
       [`first index, ${libraryCount} x 64x48`, rate(libraryCount, first.seconds), '', null],
-      [
-        `re-index unchanged, ${libraryCount} photos`,
-        `${again.seconds.toFixed(3)} s`,
-        '< 5 s',
-        again.seconds < 5 && again.summary.unchanged === libraryCount
-      ],
+      [`re-index unchanged, ${libraryCount} photos`, `${again.seconds.toFixed(3)} s`, '< 5 s', again.seconds < 5 && again.summary.unchanged === libraryCount],
       [
         `peak RSS, first index ${libraryCount}`,
         first.maxRssKb === undefined ? 'skipped' : mb(first.maxRssKb),
@@ -185,8 +182,7 @@ async function indexOnce(dataDir: string): Promise<IndexRun> {
   try {
     const library = await engine.library()
     const onProgress = process.stderr.isTTY
-      ? (p: { done: number; total: number | null; ratePerSecond: number }) =>
-          process.stderr.write(`\r  ${p.done}/${p.total ?? '?'} (${p.ratePerSecond.toFixed(1)}/s)   `)
+      ? (p: { done: number; total: number | null; ratePerSecond: number }) => process.stderr.write(`\r  ${p.done}/${p.total ?? '?'} (${p.ratePerSecond.toFixed(1)}/s)   `)
       : undefined
     const started = performance.now()
     const summary = await library.index(undefined, { onProgress })
@@ -330,4 +326,3 @@ function photoPixels(width: number, height: number, seed: number): Buffer {
   }
   return Buffer.from(px.buffer, px.byteOffset, px.byteLength)
 }
-

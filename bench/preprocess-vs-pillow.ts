@@ -27,8 +27,7 @@ const COCO_DIR = fileURLToPath(new URL('../../shared/photos/coco-dev/', import.m
 type Candidate = (file: string) => Promise<Uint8Array>
 
 /** The decode settings of preprocess.ts, so candidates differ only in how they resize. */
-const decode = (file: string) =>
-  sharp(file, { failOn: 'truncated', autoOrient: true, ignoreIcc: true }).flatten({ background: '#ffffff' }).toColourspace('srgb')
+const decode = (file: string) => sharp(file, { failOn: 'truncated', autoOrient: true, ignoreIcc: true }).flatten({ background: '#ffffff' }).toColourspace('srgb')
 
 const sharpOnly =
   (kernel: keyof KernelEnum, fastShrinkOnLoad: boolean): Candidate =>
@@ -71,7 +70,9 @@ async function compareWithPillow(): Promise<void> {
   for (const [name, run] of Object.entries(candidates)) {
     const diffs = []
     for (const photo of photos) {
-      const reference = await sharp(join(PILLOW, photo.replace(/\.jpg$/, '.png'))).raw().toBuffer()
+      const reference = await sharp(join(PILLOW, photo.replace(/\.jpg$/, '.png')))
+        .raw()
+        .toBuffer()
       diffs.push(difference(await run(join(PHOTOS, photo)), reference))
     }
     const mean = diffs.reduce((s, d) => s + d.mean, 0) / diffs.length
@@ -97,7 +98,9 @@ async function writeNoiseJpeg(path: string): Promise<void> {
       pixels[i + 2] = 128 + 127 * Math.sin(x / 37 + y / 53) + noise
     }
   }
-  await sharp(Buffer.from(pixels.buffer), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toFile(path)
+  await sharp(Buffer.from(pixels.buffer), { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(path)
 }
 
 /** A 4032x2880 JPEG tiling 7x6 COCO photos at about their own resolution: real photo detail. */
@@ -105,7 +108,9 @@ async function writePhotoMosaicJpeg(path: string): Promise<void> {
   const photos = readdirSync(COCO_DIR).filter((f) => f.endsWith('.jpg'))
   const tiles = []
   for (let i = 0; i < 42; i++) {
-    const tile = await sharp(join(COCO_DIR, photos[i % photos.length])).resize(576, 480).toBuffer()
+    const tile = await sharp(join(COCO_DIR, photos[i % photos.length]))
+      .resize(576, 480)
+      .toBuffer()
     tiles.push({ input: tile, left: (i % 7) * 576, top: Math.floor(i / 7) * 480 })
   }
   await sharp({ create: { width: 4032, height: 2880, channels: 3, background: 'black' } })
@@ -129,7 +134,10 @@ async function timeAndCompareLarge(title: string, file: string): Promise<void> {
       wall.push(performance.now() - start)
       cpu.push((used.user + used.system) / 1000)
     }
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1].toFixed(0).padStart(4)
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b)
+      return sorted[sorted.length >> 1].toFixed(0).padStart(4)
+    }
     console.log(`  ${name.padEnd(30)} ${fmt(diff)}  ${median(wall)} ms wall  ${median(cpu)} ms CPU`)
   }
 }

@@ -16,15 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { sharedAnchors } from '../src/main/engine/lexicon/anchors'
 import { loadGloveVectors } from '../src/main/engine/lexicon/gloveVectors'
 import { forgetLoaded } from '../src/main/engine/lexicon/loadedVectors'
-import {
-  crossValidate,
-  fitKernelRidge,
-  fitNeighbourBlend,
-  fitRidge,
-  KERNEL_RIDGE_SETTINGS,
-  type Anchors,
-  type Projection
-} from '../src/main/engine/lexicon/projection'
+import { crossValidate, fitKernelRidge, fitNeighbourBlend, fitRidge, KERNEL_RIDGE_SETTINGS, type Anchors, type Projection } from '../src/main/engine/lexicon/projection'
 import { vectorFilePath } from '../src/main/engine/lexicon/vectorFile'
 import type { PackVocabulary } from '../src/main/engine/models/packManifest'
 
@@ -60,9 +52,7 @@ try {
   for (const lambda of [0.1, 0.3, 1, 3]) run(`ridge lambda=${lambda}`, (a) => fitRidge(a, lambda))
   for (const weight of [0.5, 0.7]) {
     for (const temperature of [0.05, 0.1]) {
-      run(`ridge(1) + 20 nearest anchors, temp ${temperature}, ridge weight ${weight}`, (a) =>
-        fitNeighbourBlend(a, { lambda: 1, neighbours: 20, temperature, weight })
-      )
+      run(`ridge(1) + 20 nearest anchors, temp ${temperature}, ridge weight ${weight}`, (a) => fitNeighbourBlend(a, { lambda: 1, neighbours: 20, temperature, weight }))
     }
   }
   for (const tau of [0.3, 0.5, 1]) {
@@ -71,9 +61,7 @@ try {
   const { tau, lambda } = KERNEL_RIDGE_SETTINGS
   for (const spelling of [0.02, 0.05, 0.1, 0.2]) {
     const chosen = spelling === KERNEL_RIDGE_SETTINGS.spelling
-    run(`kernel ridge tau=${tau} lambda=${lambda} spelling=${spelling}${chosen ? ' (the lexicon\'s)' : ''}`, (a) =>
-      fitKernelRidge(a, { tau, lambda, spelling })
-    )
+    run(`kernel ridge tau=${tau} lambda=${lambda} spelling=${spelling}${chosen ? " (the lexicon's)" : ''}`, (a) => fitKernelRidge(a, { tau, lambda, spelling }))
   }
 } finally {
   if (work) rmSync(work, { recursive: true, force: true })

@@ -82,7 +82,16 @@ await warmUp.release()
 for (const photoCount of values.photos!.split(',').map(Number)) {
   const rssBefore = await settledRss()
   let started = performance.now()
-  const matrix = await VectorMatrix.build((function* () { const b = new Float32Array(DIM * ROWS); for (let p = 0; p < photoCount; p++) yield photoVectors(p, b) })(), photoCount, DIM, ROWS, { bits: BITS })
+  const matrix = await VectorMatrix.build(
+    (function* () {
+      const b = new Float32Array(DIM * ROWS)
+      for (let p = 0; p < photoCount; p++) yield photoVectors(p, b)
+    })(),
+    photoCount,
+    DIM,
+    ROWS,
+    { bits: BITS }
+  )
   /** The quantised scores, then the best RERANK rescored exactly, as search does (it reads their vectors from the store). */
   const query = async (w: Float32Array): Promise<Float32Array> => {
     const scores = await matrix.scores(w)

@@ -39,7 +39,7 @@ const WORDS = DEFAULT_VOCABULARY
 
 const dir = mkdtempSync(join(tmpdir(), 'sdl-bench-live-'))
 const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]
-let started = 0
+let started: number
 try {
   const engine = new Engine({ dataDir: join(dir, 'data'), executionProvider: 'cpu', indexing: values.indexing })
   await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })

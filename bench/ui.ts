@@ -58,7 +58,16 @@ async function main(): Promise<void> {
   const cocoNames = Object.keys((JSON.parse(readFileSync(join(COCO_DIR, 'labels.json'), 'utf8')) as { images: Record<string, string[]> }).images)
   // As the app's own thumbnails: 320 px WebP.
   const thumbs = await Promise.all(cocoNames.slice(0, 16).map((n) => sharp(join(COCO_DIR, n)).resize(320, 320, { fit: 'inside' }).webp({ quality: 80 }).toBuffer()))
-  const synthetic = (id: number): PhotoSummary => ({ id, path: `/photos/${String(id).padStart(6, '0')}.jpg`, name: `${String(id).padStart(6, '0')}.jpg`, width: 4000, height: 3000, takenAt: null, status: 'ok', offline: false })
+  const synthetic = (id: number): PhotoSummary => ({
+    id,
+    path: `/photos/${String(id).padStart(6, '0')}.jpg`,
+    name: `${String(id).padStart(6, '0')}.jpg`,
+    width: 4000,
+    height: 3000,
+    takenAt: null,
+    status: 'ok',
+    offline: false
+  })
 
   const server = await startWebServer(dataDir)
   const browser = await launchChromium(chromiumPath)
@@ -91,13 +100,18 @@ async function main(): Promise<void> {
         .filter((e) => e.name.includes('/api/') || e.name.endsWith('.js'))
         .map((e) => `${new URL(e.name).pathname} ${e.startTime.toFixed(0)}-${(e.startTime + e.duration).toFixed(0)}`)
     )
-    const paint = await page.evaluate(() => new Promise<{ grid: number; thumbs: number; cells: number }>((resolve) =>
-      requestAnimationFrame(() => resolve({
-        grid: performance.getEntriesByName('sdl:grid-first-paint')[0]?.startTime ?? NaN,
-        thumbs: performance.now(),
-        cells: document.querySelectorAll('.cell').length
-      }))
-    ))
+    const paint = await page.evaluate(
+      () =>
+        new Promise<{ grid: number; thumbs: number; cells: number }>((resolve) =>
+          requestAnimationFrame(() =>
+            resolve({
+              grid: performance.getEntriesByName('sdl:grid-first-paint')[0]?.startTime ?? NaN,
+              thumbs: performance.now(),
+              cells: document.querySelectorAll('.cell').length
+            })
+          )
+        )
+    )
     console.log(`Library of ${PHOTOS.toLocaleString('en')} photos (web mode, Chromium ${browser.version()}, 1440x900):`)
     console.log(`  first paint of the grid (cells laid out, first page of ${PHOTOS.toLocaleString('en')}): ${paint.grid.toFixed(0)} ms after navigation`)
     console.log(`  requests until then (ms after navigation): ${timeline.join(', ')}`)

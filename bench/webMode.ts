@@ -41,7 +41,14 @@ await engine.close()
 
 // As `serve` runs it: the engine in its own process, the HTTP server in this one.
 const remote = new EngineProcess(() => forkEngine({ dataDir: join(tmp, 'data'), executionProvider: 'cpu' }))
-const server = await startWebServer({ api: remote.api, subscribe: (l) => remote.subscribe(l), resolveMedia: (r) => remote.resolveMedia(r), rendererDir: tmp, host: '127.0.0.1', port: 0 })
+const server = await startWebServer({
+  api: remote.api,
+  subscribe: (l) => remote.subscribe(l),
+  resolveMedia: (r) => remote.resolveMedia(r),
+  rendererDir: tmp,
+  host: '127.0.0.1',
+  port: 0
+})
 const client = createHttpApi({ baseUrl: server.url.replace(/\/$/, '') })
 
 async function measure(label: string, call: (i: number) => Promise<{ ok: boolean }>): Promise<void> {
@@ -83,7 +90,9 @@ for (let i = 0; indexing; i++) {
 for (const [label, ms] of Object.entries(during)) {
   ms.sort((a, b) => a - b)
   const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))].toFixed(2)
-  console.log(`${`${label === 'search' ? 'search' : 'listPhotos 200'} while indexing ${NEW_PHOTOS} 12 MP photos`.padEnd(44)} median ${at(0.5)} ms  p95 ${at(0.95)} ms  max ${ms.at(-1)!.toFixed(2)} ms  (${ms.length} calls)`)
+  console.log(
+    `${`${label === 'search' ? 'search' : 'listPhotos 200'} while indexing ${NEW_PHOTOS} 12 MP photos`.padEnd(44)} median ${at(0.5)} ms  p95 ${at(0.95)} ms  max ${ms.at(-1)!.toFixed(2)} ms  (${ms.length} calls)`
+  )
 }
 
 // 100k photos in the library: pages from anywhere in it.

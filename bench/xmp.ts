@@ -68,7 +68,11 @@ try {
     if (s.skipped.length) console.log('  first skipped:', s.skipped[0])
   }
 
-  console.log(`${PHOTOS} photos, 5 tags each; ExifTool ${await exiftoolVersion()}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`)
+  console.log(
+    `${PHOTOS} photos, 5 tags each; ExifTool ${await exiftoolVersion()}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${availableParallelism()} cores`
+  )
   await measure('1. new sidecars (photo.ext.xmp)', () => xmp.exportSidecars({ folder: folders.own }))
   await measure('2. export again, nothing new', () => xmp.exportSidecars({ folder: folders.own }))
   db.transaction(() => {

@@ -6,11 +6,13 @@
 // exiting 0: the shell's own logic is covered by the unit tests (test/unit/app*.test.ts) and the
 // same renderer and API by the web-mode end-to-end tests (test/e2e).
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+/* global window, document, Image -- the page.evaluate callbacks run in the renderer */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SHARED = join(ROOT, '..', 'shared')
@@ -21,7 +23,7 @@ const electronDir = dirname(require.resolve('electron/package.json'))
 
 function skip(reason) {
   process.stdout.write(`test:electron skipped: ${reason}\n`)
-  process.stdout.write('The Electron shell\'s logic is still tested without the binary (npm test runs test/unit/app*.test.ts), and the same window in web mode (test/e2e).\n')
+  process.stdout.write("The Electron shell's logic is still tested without the binary (npm test runs test/unit/app*.test.ts), and the same window in web mode (test/e2e).\n")
   process.exit(0)
 }
 
@@ -91,10 +93,18 @@ try {
     const p = BrowserWindow.getAllWindows()[0].webContents.getLastWebPreferences()
     return { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration, webSecurity: p.webSecurity }
   })
-  check(prefs.contextIsolation === true && prefs.sandbox === true && prefs.nodeIntegration === false && prefs.webSecurity !== false, `window isolated and sandboxed: ${JSON.stringify(prefs)}`)
+  check(
+    prefs.contextIsolation === true && prefs.sandbox === true && prefs.nodeIntegration === false && prefs.webSecurity !== false,
+    `window isolated and sandboxed: ${JSON.stringify(prefs)}`
+  )
   check(await page.evaluate(() => typeof globalThis.require === 'undefined' && typeof globalThis.process === 'undefined'), 'the renderer has no Node.js')
   check(
-    await page.evaluate(() => fetch('https://example.com/').then(() => false, () => true)),
+    await page.evaluate(() =>
+      fetch('https://example.com/').then(
+        () => false,
+        () => true
+      )
+    ),
     'remote content is refused'
   )
   const status = await page.evaluate(() => window.sdlTagger.getStatus())
@@ -106,19 +116,24 @@ try {
   await page.getByRole('button', { name: 'Add folder' }).click()
   await page.getByTestId('indexing-status').getByText('Indexed').waitFor({ timeout: 300_000 })
   check(true, 'adding a folder indexes it to the end')
-  await page.waitForFunction(() => {
-    const imgs = [...document.querySelectorAll('.cell img')]
-    return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0)
-  }, null, { timeout: 60_000 })
+  await page.waitForFunction(
+    () => {
+      const imgs = [...document.querySelectorAll('.cell img')]
+      return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0)
+    },
+    null,
+    { timeout: 60_000 }
+  )
   const src = await page.locator('.cell img').first().getAttribute('src')
   check(/^sdl-media:\/\/thumb\/\d+$/.test(src ?? ''), `thumbnails load through the sdl-media protocol (${src})`)
   const outside = await page.evaluate(
-    () => new Promise((resolve) => {
-      const img = new Image()
-      img.onload = () => resolve('loaded')
-      img.onerror = () => resolve('refused')
-      img.src = 'sdl-media://photo/999999'
-    })
+    () =>
+      new Promise((resolve) => {
+        const img = new Image()
+        img.onload = () => resolve('loaded')
+        img.onerror = () => resolve('refused')
+        img.src = 'sdl-media://photo/999999'
+      })
   )
   check(outside === 'refused', 'a photo id not in the library is refused')
 

@@ -31,51 +31,10 @@ export interface Projection {
 }
 
 /**
- * What the lexicon uses: the best median cosine of the grids in bench/projection.ts. A wider kernel
- * trades closeness for telling tags apart (tau 1: median cosine 0.772, true tag nearest 79%), a
- * narrower one the other way (tau 0.4 with spelling: 0.779, but nearest 69%). Spelling at weight
- * 0.05 moves the median from 0.777 to 0.779 and the true tag nearest from 72% to 73%: small, but
- * it brings 69% of the tags closer to their true vectors.
- *
- * Under the same cross-validation nothing else beat GloVe's kernel by more than the median's own
- * uncertainty (+-0.007), so none of these were kept: other and summed kernels (tau 0.25 to 2, a
- * linear term, rbf x (1 + cos)); centred, whitened or top-components-removed GloVe inputs; the
- * kernel on ridge-projected inputs; GloVe inputs smoothed with their neighbours among the 340k
- * words, or compared by shared neighbours; word-frequency rank; scaled residuals; unit residual
- * targets; local linear regression; averages of ridge and kernel ridge; a kernel setting per
- * principal component of the targets (0.771 chosen by inner cross-validation, 0.784 only when
- * chosen on the held-out folds themselves). Spelling cannot do much more: alone it reaches 0.45
- * (the targets' mean, 0.42), and it explains only 0.5% more of the variance of the tags' pairwise
- * cosines than GloVe does; sharper or heavier spelling kernels, other n-gram lengths, and a second
- * regression from n-grams fitted to the first one's leave-one-out residuals did no better.
- * GloVe-100d seems to hold no more about this space for a regression to find.
- *
- * A second round, same folds (median cosine [95% interval], true tag nearest; settings chosen
- * within the training folds, or on one inner split of them, unless said) found the same
- * (to beat: 0.779 [0.772-0.785], 73%):
- * - a kernel metric learnt by gradient on kernel ridge's closed-form leave-one-out error: one
- *   length-scale per GloVe dimension 0.779 [0.772-0.787], 70%; a full 100x100 input map on
- *   leave-one-out mean cosine 0.763 (overfits), held near the identity 0.780 [0.774-0.787], 72%;
- *   per-anchor lambda from frequency rank and nearest-anchor cosine 0.778, 73%;
- * - a 100-512-300 tanh network on cosine loss (3 seeds) 0.703, 89%, no better than ridge; as a
- *   residual on kernel ridge's leave-one-out images 0.778, 73%;
- * - the kernel machine fitted to mean cosine instead of squared error: 0.777 [0.770-0.785], 71%;
- * - stacking: a per-word weight between kernel ridge and ridge (or a wider kernel) from the GP
- *   variance, nearest-anchor cosine and frequency rank always chose kernel ridge alone; with a
- *   narrower kernel 0.779, 70%;
- * - images pulled towards the nearest training targets 0.781 [0.774-0.786] but nearest 54%; kept
- *   consistent with an inverse (target -> GloVe) ridge map 0.771 to 0.778, nearest 76 to 82%;
- * - the mean of the unit images of kernel ridge, the length-scaled kernel, the cosine-loss machine
- *   and the residual network: 0.779 [0.772-0.787], 72%;
- * - inputs, each the best of a small grid even on the held-out folds: GloVe neighbours (of 100k
- *   words) weighted by closeness to the anchors, to pick a word's photographic sense, 0.779;
- *   "subword GloVe" (each n-gram's mean over the GloVe words that hold it: fastText's composition
- *   with GloVe's meanings) as a second kernel, 0.779; a kernel on each word's profile of kernel
- *   values to the anchors, 0.773.
- * The worst-projected tags (cosine 0.38 to 0.61) are senses that GloVe's news corpus reads
- * otherwise (rose: shares rose; bush, bank, bar, cross, penguin the publisher), foreign words
- * (mar, mare, bleu, nederland, deutschland, europa) and camera jargon (eos, sigma, macro,
- * closeup): what the fastText space knows of them is not in their GloVe vectors or neighbours.
+ * What the lexicon uses: kernel ridge (fitKernelRidge) from GloVe plus a little spelling, with the
+ * kernel width, regularisation and spelling weight that gave the best median cosine in
+ * bench/projection.ts (0.779, true tag nearest 73%). docs/projection-experiments.md records how
+ * they were chosen and the alternatives that did no better.
  */
 export const KERNEL_RIDGE_SETTINGS = { tau: 0.5, lambda: 0.1, spelling: 0.05 }
 

@@ -8,7 +8,6 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`
 }
 
-
 /** SDL scores are unbounded dot products; three decimals tell close tags apart. */
 export function formatScore(score: number | null): string {
   return score === null ? '–' : score.toFixed(3)
