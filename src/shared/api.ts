@@ -129,11 +129,28 @@ export interface IndexingSummary {
   indexed: number
   moved: number
   failed: number
+  /** Photos found gone from an online folder: kept, missing, with their tags, until purged. */
+  missing: number
+  /** Photos forgotten for good: missing for longer than the grace period (missingGraceDays). */
   removed: number
   offlineFolders: string[]
   cancelled: boolean
   /** Why the new photos could not be auto-tagged while indexing (they are when next asked for). */
   suggestionsError?: string
+}
+
+/** Photos whose files are gone: kept, with their tags, until purged by hand or after the grace period. */
+export interface MissingPhotos {
+  count: number
+  /** Tag decisions (accepted, rejected, own) on them, which purging forgets. */
+  decisions: number
+  /** When the longest-missing one went (ISO time); null when none is missing. */
+  oldestSince: string | null
+}
+
+export interface PurgeMissingRequest {
+  /** Only photos missing for longer than this many days; all of them when absent. */
+  olderThanDays?: number
 }
 
 export interface PhotoPageRequest {
@@ -229,7 +246,10 @@ export interface Facet {
 }
 
 export interface PhotoDetails extends PhotoSummary {
-  folder: string
+  /** The library folder it is in; null once its folder was taken out of the library. */
+  folder: string | null
+  /** When its file was found gone (it is kept with its tags until purged); null while it is there. */
+  missingSince: string | null
   format: string | null
   camera: string | null
   size: number
@@ -308,6 +328,11 @@ export interface AppSettings {
   xmpNaming: XmpNaming
   /** Follow the library folders for changes while the app runs. */
   watchFolders: boolean
+  /**
+   * Days a missing photo (its file gone) is kept, with its tags, before an indexing run forgets it;
+   * 0 keeps missing photos until they are purged by hand.
+   */
+  missingGraceDays: number
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -317,7 +342,8 @@ export const DEFAULT_SETTINGS: AppSettings = {
   theme: 'system',
   xmpRoot: null,
   xmpNaming: 'photo.jpg.xmp',
-  watchFolders: false
+  watchFolders: false,
+  missingGraceDays: 30
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,6 +408,11 @@ export interface SdlTaggerApi {
   /** Starts or stops following the library folders for changes (also saved as the watchFolders setting). */
   setWatching(enabled: boolean): Promise<Result<{ state: WatchState }>>
 
+  /** How many photos are missing (files gone, kept with their tags). */
+  getMissing(): Promise<Result<MissingPhotos>>
+  /** Forgets missing photos for good, with their tags; answers how many were forgotten. */
+  purgeMissing(request?: PurgeMissingRequest): Promise<Result<{ purged: number; decisions: number }>>
+
   listPhotos(request: PhotoPageRequest): Promise<Result<PhotoPage>>
   search(query: string, options?: SearchRequestOptions): Promise<Result<ApiSearchResponse>>
   /** Completions of the last word of a query, from the lexicon (pack tags first, then frequent words). */
@@ -418,6 +449,8 @@ export const API_METHODS = Object.keys({
   cancelIndexing: 1,
   getIndexing: 1,
   setWatching: 1,
+  getMissing: 1,
+  purgeMissing: 1,
   listPhotos: 1,
   search: 1,
   complete: 1,

@@ -15,6 +15,8 @@ export interface LibraryStatus {
   /** Photos with principal vectors from the active model. */
   indexed: number
   offline: number
+  /** Photos whose files are gone, kept with their tags until purged (purge-missing, or the grace period). */
+  missing: number
   errors: Array<{ path: string; reason: string }>
   folders: FolderInfo[]
 }

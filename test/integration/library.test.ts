@@ -37,7 +37,7 @@ describe('library indexing', () => {
     const first = await library.index()
     expect(first).toMatchObject({ indexed: 6, failed: 0, unchanged: 0 })
     const second = await library.index()
-    expect(second).toMatchObject({ indexed: 0, moved: 0, unchanged: 6, removed: 0 })
+    expect(second).toMatchObject({ indexed: 0, moved: 0, unchanged: 6, missing: 0, removed: 0 })
     expect(await library.status()).toMatchObject({ photos: 6, indexed: 6, offline: 0, errors: [] })
   })
 
@@ -47,18 +47,21 @@ describe('library indexing', () => {
     renameSync(join(photos, 'photo-0.jpg'), join(photos, 'renamed.jpg'))
     renameSync(join(photos, 'photo-1.jpg'), join(photos, 'trip', 'moved.jpg'))
     const summary = await library.index()
-    expect(summary).toMatchObject({ indexed: 0, moved: 2, removed: 0 })
+    expect(summary).toMatchObject({ indexed: 0, moved: 2, missing: 0, removed: 0 })
     expect((await vectorsOf(join(photos, 'renamed.jpg')))!.vectors.equals(before!.vectors)).toBe(true)
     expect(await vectorsOf(join(photos, 'photo-0.jpg'))).toBeUndefined()
   })
 
-  it('re-reads a changed photo and forgets a deleted one', async () => {
+  it('re-reads a changed photo and keeps a deleted one as missing', async () => {
     const library = await engine.library()
     await writeTestPhoto(join(photos, 'photo-2.jpg'), 99)
     rmSync(join(photos, 'trip', 'photo-3.jpg'))
     const summary = await library.index()
-    expect(summary).toMatchObject({ indexed: 1, removed: 1 })
-    expect((await library.status()).photos).toBe(5)
+    expect(summary).toMatchObject({ indexed: 1, missing: 1, removed: 0 })
+    expect(await library.status()).toMatchObject({ photos: 5, missing: 1 })
+    expect(library.missingPhotos().map((p) => p.path)).toEqual([join(photos, 'trip', 'photo-3.jpg')])
+    expect(await library.purgeMissing()).toHaveLength(1)
+    expect(await library.status()).toMatchObject({ photos: 5, missing: 0 })
   })
 
   it('marks a folder that disappears offline, keeps its photos, and restores them without re-reading', async () => {
@@ -71,7 +74,7 @@ describe('library indexing', () => {
     expect(library.folders()[0].offlineSince).not.toBeNull()
     renameSync(away, photos)
     const back = await library.index()
-    expect(back).toMatchObject({ indexed: 0, moved: 0, removed: 0, unchanged: 5, offlineFolders: [] })
+    expect(back).toMatchObject({ indexed: 0, moved: 0, missing: 0, removed: 0, unchanged: 5, offlineFolders: [] })
     expect(await library.status()).toMatchObject({ photos: 5, indexed: 5, offline: 0 })
   })
 

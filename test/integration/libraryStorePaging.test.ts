@@ -60,7 +60,7 @@ describe('LibraryStore walks many photos without holding the connection', () => 
     expect(search.embeddedCount(modelId)).toBe(2)
     search.writeOutcomes([outcome(2)], modelId)
     expect(search.embeddedCount(modelId)).toBe(3)
-    search.deletePhotos([search.embeddedPhotoList(modelId)[0].id])
+    search.markMissing([search.photoByPath(search.embeddedPhotoList(modelId)[0].path)!])
     expect(search.embeddedCount(modelId)).toBe(2)
     expect(search.embeddedCount(search.modelId({ ...manifest, modelSha256: 'y' }))).toBe(0)
     expect(search.embeddedCount(modelId)).toBe(2)

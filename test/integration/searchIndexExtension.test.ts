@@ -93,13 +93,14 @@ describe('search index extended with new photos', () => {
     search.invalidate()
   }, 120_000)
 
-  it('builds anew when a photo was removed', async () => {
+  it('builds anew when a photo went missing', async () => {
     const search = new SearchService(engine)
     await answers(search)
     const library = await engine.library()
     const build = vi.spyOn(VectorMatrix, 'build')
     build.mockClear()
-    library.store.deletePhotos([library.store.embeddedPhotoList(library.store.modelId(await engine.manifest()))[5].id])
+    const gone = library.store.embeddedPhotoList(library.store.modelId(await engine.manifest()))[5]
+    expect(library.store.markMissing([library.store.photoByPath(gone.path)!])).toEqual([gone.id])
     await addPhotos(3)
     const after = await answers(search)
     expect(build).toHaveBeenCalledTimes(1)

@@ -60,6 +60,12 @@ export class Engine {
     return { dataDir: this.dataDir, model: this.opts.model, executionProvider: this.opts.executionProvider }
   }
 
+  /** Days a missing photo is kept before an indexing run forgets it (the missingGraceDays setting; 0: never). */
+  async missingGraceDays(): Promise<number> {
+    const { SettingsStore } = await import('./api/settingsStore')
+    return (await new SettingsStore(this.dataDir).get()).missingGraceDays
+  }
+
   /** The index worker's model fell back to another execution provider: told as if it were this engine's. */
   reportProviderFallback(attempt: ProviderAttempt): void {
     this.opts.onProviderFallback?.(attempt)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { IndexSummary } from '../../engine/library/indexer'
 import type { CliContext } from '../cliContext'
-import { positiveInt } from '../options'
+import { ageInDays, positiveInt } from '../options'
 import { createProgressBar } from '../progressBar'
 
 export function registerLibraryCommands(program: Command, ctx: () => CliContext): void {
@@ -18,7 +18,7 @@ export function registerLibraryCommands(program: Command, ctx: () => CliContext)
 
   folders
     .command('remove <folder>')
-    .description('remove a folder from the library (its photos stay on disk; their vectors are forgotten)')
+    .description('take a folder out of the library (its files are not touched; its photos are kept as missing, with their tags, until purged)')
     .action(async (path: string) => {
       ;(await ctx().engine.library()).removeFolder(path)
       ctx().result(`Removed ${path}`, { removed: path })
@@ -52,6 +52,22 @@ export function registerLibraryCommands(program: Command, ctx: () => CliContext)
     })
 
   program
+    .command('purge-missing')
+    .description('forget photos whose files are gone (kept until now with their vectors and tags); see `status` for how many there are')
+    .option('--older-than <age>', 'only photos missing for longer than this, e.g. 30d (default: all of them)', ageInDays)
+    .option('--dry-run', 'list what would be forgotten, forget nothing')
+    .action(async (opts: { olderThan?: number; dryRun?: boolean }) => {
+      const library = await ctx().engine.library()
+      const photos = opts.dryRun ? library.missingPhotos(opts.olderThan) : await library.purgeMissing(opts.olderThan)
+      const decisions = photos.reduce((n, p) => n + p.decisions, 0)
+      const verb = opts.dryRun ? 'Would forget' : 'Forgot'
+      const human = photos.length
+        ? [`${verb} ${photos.length} missing photo${photos.length === 1 ? '' : 's'} and ${decisions} tag decision${decisions === 1 ? '' : 's'} on them:`, ...photos.map((p) => `  ${p.path} (missing since ${p.missingSince})`)].join('\n')
+        : 'No missing photos to forget.'
+      ctx().result(human, { dryRun: Boolean(opts.dryRun), photos, decisions })
+    })
+
+  program
     .command('watch')
     .description('index, then keep following every library folder for new, changed, moved and deleted photos until Ctrl+C')
     .option('--poll', 'poll for changes instead of native file watching (network shares)')
@@ -67,7 +83,7 @@ export function registerLibraryCommands(program: Command, ctx: () => CliContext)
           onApplied: (batch, s) =>
             c.info(
               `${batch.added.length} added, ${batch.changed.length} changed, ${batch.removed.length} removed: ` +
-                `${s.indexed} indexed, ${s.moved} moved, ${s.failed} unreadable, ${s.removed} dropped`
+                `${s.indexed} indexed, ${s.moved} moved, ${s.failed} unreadable, ${s.missing} missing`
             )
         })
       )
@@ -94,10 +110,12 @@ export async function withCancellation<T>(c: CliContext, work: (signal: AbortSig
 function reportSummary(c: CliContext, s: IndexSummary): void {
   if (s.failed) c.partialFailure = true
   const lines = [
-    `${s.indexed} indexed, ${s.moved} moved or renamed, ${s.unchanged} unchanged, ${s.failed} unreadable, ${s.removed} removed` +
+    `${s.indexed} indexed, ${s.moved} moved or renamed, ${s.unchanged} unchanged, ${s.failed} unreadable, ${s.missing} missing` +
+      (s.removed ? `, ${s.removed} forgotten (missing longer than the grace period)` : '') +
       (s.cancelled ? ' (stopped early: run `sdl-tagger index` again to continue)' : '')
   ]
   for (const folder of s.offlineFolders) lines.push(`offline: ${folder} (photos kept)`)
+  if (s.missing) lines.push('Missing photos are kept with their tags; a file of the same content found later takes them back. `sdl-tagger purge-missing` forgets them.')
   if (s.failed) lines.push('Run `sdl-tagger status` to see which photos could not be read and why.')
   c.result(lines.join('\n'), s)
 }

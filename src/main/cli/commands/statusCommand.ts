@@ -17,6 +17,7 @@ export function registerStatusCommand(program: Command, ctx: () => CliContext): 
         'execution providers (tried in this order):',
         ...engine.executionProviders.map((p) => `  ${p.name}: ${p.usable ? 'will be tried' : `skipped, ${p.reason}`}`),
         `photos: ${library.photos}, indexed by the active model: ${library.indexed}, offline: ${library.offline}, unreadable: ${library.errors.length}`,
+        ...(library.missing ? [`missing: ${library.missing} (files gone; kept with their tags until \`sdl-tagger purge-missing\` or the grace period)`] : []),
         ...library.folders.map((f) => `  ${f.path}: ${f.photos} photos${f.offlineSince ? ' (OFFLINE)' : ''}`),
         ...library.errors.map((e) => `  unreadable: ${e.path}: ${e.reason}`)
       ]

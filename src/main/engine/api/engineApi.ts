@@ -4,12 +4,12 @@ import type {
   Completion,
   DecidedTag,
   EngineStatus,
-  Facet,
   FolderState,
   ImportModelRequest,
   IndexingProgress,
   IndexingRequest,
   InstallModelOptions,
+  MissingPhotos,
   ModelCatalog,
   ModelInstallProgress,
   PhotoDetails,
@@ -18,6 +18,7 @@ import type {
   PhotoPage,
   PhotoPageRequest,
   PhotoTagsState,
+  PurgeMissingRequest,
   Result,
   SdlTaggerApi,
   SearchRequestOptions,
@@ -37,7 +38,7 @@ import { catalogEntry, catalogNames } from '../models/catalog'
 import { installCatalogPack } from '../models/installPack'
 import type { PackManifest } from '../models/packManifest'
 import { importSdlCheckpoint } from '../models/packBuilders'
-import { scoreAllTags } from '../tagging/scoreTags'
+import { scoreAllTags, sdlScore } from '../tagging/scoreTags'
 import { TagStore } from '../tagging/tagStore'
 import { toApiError } from './errors'
 import { EventHub } from './eventHub'
@@ -206,6 +207,25 @@ export class EngineApi implements SdlTaggerApi {
     return toResult(() => this.indexing.state())
   }
 
+  getMissing(): Promise<Result<MissingPhotos>> {
+    return toResult(async () => {
+      const missing = (await this.engine.library()).missingPhotos()
+      return {
+        count: missing.length,
+        decisions: missing.reduce((n, p) => n + p.decisions, 0),
+        oldestSince: missing.reduce<string | null>((oldest, p) => (oldest === null || p.missingSince < oldest ? p.missingSince : oldest), null)
+      }
+    })
+  }
+
+  purgeMissing(request: PurgeMissingRequest = {}): Promise<Result<{ purged: number; decisions: number }>> {
+    return toResult(async () => {
+      const purged = await (await this.engine.library()).purgeMissing(request?.olderThanDays)
+      if (purged.length) this.events.emit({ type: 'library-changed', change: 'photos' })
+      return { purged: purged.length, decisions: purged.reduce((n, p) => n + p.decisions, 0) }
+    })
+  }
+
   setWatching(enabled: boolean): Promise<Result<{ state: WatchState }>> {
     return toResult(async () => {
       await this.settings.update({ watchFolders: Boolean(enabled) })
@@ -275,7 +295,7 @@ export class EngineApi implements SdlTaggerApi {
         ...summary,
         indexed: true,
         tags: await this.tagsState(row.id, row.path, principal, manifest, options ?? {}),
-        facets: await this.facets(principal, manifest)
+        facets: await (await this.engine.tagger()).describeFacets(principal, FACET_WORDS)
       }
     })
   }
@@ -386,30 +406,9 @@ export class EngineApi implements SdlTaggerApi {
       if (i !== undefined) return { tag, state, score: scores[i], unseen: vocab.unseen.has(tag) }
       // An own tag outside the vocabulary: scored the same way, from the lexicon's vector.
       const found = lexicon.lookup(tag)
-      return { tag, state, score: found.ok ? sdlScore(principal, manifest.rows, found.vector) : null, unseen: true }
+      return { tag, state, score: found.ok ? sdlScore(principal, manifest.rows, found.vector).score : null, unseen: true }
     })
     return { decided, suggestions }
-  }
-
-  /** Each principal vector A_k described by the vocabulary words it scores highest. */
-  private async facets(principal: Float32Array, manifest: PackManifest): Promise<Facet[]> {
-    const vocab = await (await this.engine.tagger()).vocabulary()
-    const { dim, rows } = manifest
-    const facets: Facet[] = []
-    for (let k = 0; k < rows; k++) {
-      const vector = new Float32Array(dim)
-      for (let d = 0; d < dim; d++) vector[d] = principal[d * rows + k]
-      const norm = Math.hypot(...vector)
-      const scored: Array<{ word: string; score: number }> = []
-      for (let t = 0; t < vocab.tags.length; t++) {
-        let dot = 0
-        for (let d = 0; d < dim; d++) dot += vector[d] * vocab.vectors[t * dim + d]
-        scored.push({ word: vocab.tags[t], score: dot })
-      }
-      scored.sort((a, b) => b.score - a.score)
-      facets.push({ principalVector: k, norm, nearestWords: scored.slice(0, FACET_WORDS) })
-    }
-    return facets
   }
 
   private async openLexicon(): Promise<Lexicon> {
@@ -534,17 +533,6 @@ function folderIdOf(library: Library, folder: string): number {
   const row = library.store.folders().find((f) => f.path === folder)
   if (!row) throw new SdlError(`${folder} is not a library folder`)
   return row.id
-}
-
-/** SDL's score of one word vector against a photo's principal vectors: max_k <A_k, w>. */
-function sdlScore(principal: Float32Array, rows: number, word: Float32Array): number {
-  let best = -Infinity
-  for (let k = 0; k < rows; k++) {
-    let dot = 0
-    for (let d = 0; d < word.length; d++) dot += principal[d * rows + k] * word[d]
-    if (dot > best) best = dot
-  }
-  return best
 }
 
 /**

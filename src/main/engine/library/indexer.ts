@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import { sep } from 'node:path'
 import type { IndexingSummary } from '../../../shared/api'
 import { progressReporter, type Progress } from '../download/progress'
 import { type Engine } from '../engine'
@@ -8,9 +7,10 @@ import { type PhotoMetadata, readPhotoMetadata } from '../image/photoMetadata'
 import { decodeToModelInput } from '../image/preprocess'
 import { runBatch } from '../inference/embedPhotos'
 import { preparedBatches } from '../inference/preparedBatches'
+import { isInside } from './folderPaths'
 import type { ChangeBatch } from './folderWatcher'
 import { describeFsError, scanFolder, type ScannedFile } from './folderScanner'
-import type { FolderRow, KnownPhoto, LibraryStore, PhotoFacts, PhotoOutcome } from './libraryStore'
+import type { ClaimablePhoto, FolderRow, KnownPhoto, LibraryStore, PhotoFacts, PhotoOutcome } from './libraryStore'
 
 export interface IndexOptions {
   signal?: AbortSignal
@@ -34,17 +34,19 @@ export interface IndexRunner {
 type Candidate = ScannedFile & { folderId: number }
 
 type Prepared =
-  | { kind: 'decoded'; facts: PhotoFacts; details: PhotoMetadata; pixels: Float32Array }
+  | { kind: 'decoded'; facts: PhotoFacts; details: PhotoMetadata; pixels: Float32Array; from?: ClaimablePhoto }
   | Exclude<PhotoOutcome, { kind: 'indexed' }>
   | { kind: 'vanished' }
 
 /**
  * Brings the store in line with the disk, spending work only on what changed: an unchanged
  * file (same size and modification time, already indexed by the active model) is never read
- * again; a file whose content is already known under a path that disappeared is a move and
- * keeps its vectors; everything else is decoded, run through the model in batches, and written
- * one batch per transaction, so a crash or kill loses at most the batch in flight and a rerun
- * picks up exactly where it stopped.
+ * again; a photo whose file is gone is kept as missing, never deleted; a file whose content the
+ * library already has under a path that is gone (missing, or not yet seen as gone: any folder,
+ * any order of runs) takes that record back, with its vectors and the user's decisions;
+ * everything else is decoded, run through the model in batches, and written one batch per
+ * transaction, so a crash or kill loses at most the batch in flight and a rerun picks up exactly
+ * where it stopped.
  */
 export class Indexer implements IndexRunner {
   constructor(
@@ -68,8 +70,8 @@ export class Indexer implements IndexRunner {
     const summary = emptySummary()
     const { modelId } = await this.model()
     const queue: Candidate[] = []
-    const missing: KnownPhoto[] = []
     const scanned: FolderRow[] = []
+    const gone = new Set<number>()
     for (const folder of folders) {
       if (!(await this.checkOnline(folder, opts))) {
         summary.offlineFolders.push(folder.path)
@@ -97,23 +99,20 @@ export class Indexer implements IndexRunner {
       }
       this.store.writeOutcomes(unreadable, modelId)
       summary.failed += unreadable.length
-      missing.push(...known.values())
+      // Before the new files are read, so that one of them with a gone photo's content finds it.
+      for (const id of await this.markGone([...known.values()])) gone.add(id)
       scanned.push(folder)
     }
-    await this.process(queue, missing, summary, opts)
-    if (!summary.cancelled) {
-      // Whatever did not turn up under a new path was deleted from an online folder.
-      this.store.deletePhotos(missing.map((m) => m.id))
-      summary.removed += missing.length
-      for (const folder of scanned) this.store.markScanned(folder.id)
-    }
+    await this.process(queue, summary, gone, opts)
+    if (!summary.cancelled) for (const folder of scanned) this.store.markScanned(folder.id)
     return summary
   }
 
   /**
    * Applies a watcher's batch: new and changed files are indexed unless the store already has
-   * them as they are, removed ones are dropped or matched as moves. Removals inside a folder
-   * that has itself disappeared (an unplugged drive) only mark its photos offline.
+   * them as they are, removed ones become missing (and are taken back by a file of the same
+   * content: a move). Removals inside a folder that has itself disappeared (an unplugged drive)
+   * only mark its photos offline.
    */
   async applyChanges(batch: ChangeBatch, folders: readonly FolderRow[], opts: IndexOptions = {}): Promise<IndexSummary> {
     const summary = emptySummary()
@@ -135,19 +134,25 @@ export class Indexer implements IndexRunner {
       if (isUpToDate(this.store.photoByPath(path, modelId), candidate)) summary.unchanged++
       else queue.push(candidate)
     }
-    const missing: KnownPhoto[] = []
+    const gone: KnownPhoto[] = []
     for (const path of batch.removed) {
       const known = this.store.photoByPath(path, modelId)
       const folder = folders.find((f) => f.id === known?.folderId)
-      if (known && folder && (await isOnline(folder))) missing.push(known)
+      if (known && folder && (await isOnline(folder))) gone.push(known)
     }
     summary.seen = queue.length + summary.unchanged
-    await this.process(queue, missing, summary, opts)
-    if (!summary.cancelled) {
-      this.store.deletePhotos(missing.map((m) => m.id))
-      summary.removed += missing.length
-    }
+    await this.process(queue, summary, new Set(await this.markGone(gone)), opts)
     return summary
+  }
+
+  /**
+   * Marks as missing the photos whose files are gone, looking again first: what a scan or a
+   * watcher's event said may be stale by now (a rename undone, a file put back). Returns their ids.
+   */
+  private async markGone(photos: readonly KnownPhoto[]): Promise<number[]> {
+    const gone: KnownPhoto[] = []
+    for (const photo of photos) if (!(await exists(photo.path))) gone.push(photo)
+    return gone.length ? this.store.markMissing(gone) : []
   }
 
   private async model() {
@@ -172,37 +177,46 @@ export class Indexer implements IndexRunner {
   }
 
   /**
-   * Reads, fingerprints, decodes and embeds the queue in batches. `missing` holds photos whose
-   * path disappeared; a queued file with the same content takes it over (a move) and the entry
-   * is removed from `missing`.
+   * Reads, fingerprints, decodes and embeds the queue in batches. A queued file whose content the
+   * library already has under a path that is gone takes that record back (a move) instead. `gone`:
+   * the photos this run found missing; those taken back by the end are counted as moved, the rest
+   * as missing.
    */
-  private async process(queue: Candidate[], missing: KnownPhoto[], summary: IndexSummary, opts: IndexOptions): Promise<void> {
+  private async process(queue: Candidate[], summary: IndexSummary, gone: Set<number>, opts: IndexOptions): Promise<void> {
+    summary.missing += gone.size
     if (!queue.length) return
     const { session, modelId } = await this.model()
     const report = progressReporter(opts.onProgress, { phase: 'index', unit: 'items' })
-    const movable = new Map<string, KnownPhoto[]>()
-    for (const m of missing) movable.set(`${m.fingerprint}:${m.size}`, [...(movable.get(`${m.fingerprint}:${m.size}`) ?? []), m])
-    const claimMove = (facts: PhotoFacts): KnownPhoto | undefined => {
-      const candidates = movable.get(`${facts.fingerprint}:${facts.size}`)
-      const taken = candidates?.shift()
-      if (taken) missing.splice(missing.indexOf(taken), 1)
-      return taken
+    const claimed = new Set<number>()
+    const claim = async (facts: PhotoFacts): Promise<ClaimablePhoto | undefined> => {
+      // The file's own record first (a file only touched), then the missing, then records whose
+      // file is gone but not yet seen so (their folder not scanned yet, in this run or ever).
+      const candidates = this.store.sameContent(facts.fingerprint, facts.size, modelId).sort((a, b) => rank(a, facts) - rank(b, facts))
+      for (const c of candidates) {
+        if (claimed.has(c.id)) continue
+        claimed.add(c.id)
+        if (c.missing || c.path === facts.path || !(await exists(c.path))) return c
+        claimed.delete(c.id)
+      }
+      return undefined
     }
 
     let done = 0
     report(0, queue.length)
     try {
-      for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (c) => preparePhoto(c, claimMove), opts.signal)) {
+      for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (c) => preparePhoto(c, claim), opts.signal)) {
         const decoded = prepared.filter((p): p is Extract<Prepared, { kind: 'decoded' }> => p.kind === 'decoded')
         const vectors = await runBatch(session, decoded.map((d) => d.pixels))
         const outcomes: PhotoOutcome[] = []
         for (const p of prepared) {
-          if (p.kind === 'decoded') outcomes.push({ kind: 'indexed', facts: p.facts, details: p.details, vectors: vectors[decoded.indexOf(p)] })
+          if (p.kind === 'decoded') outcomes.push({ kind: 'indexed', facts: p.facts, details: p.details, vectors: vectors[decoded.indexOf(p)], from: p.from })
           else if (p.kind !== 'vanished') outcomes.push(p)
         }
-        this.store.writeOutcomes(outcomes, modelId)
+        const stale = this.store.writeOutcomes(outcomes, modelId)
         if (outcomes.some((o) => o.kind === 'indexed')) await this.suggestTags(summary)
         for (const o of outcomes) summary[o.kind === 'indexed' ? 'indexed' : o.kind === 'moved' ? 'moved' : 'failed']++
+        summary.moved -= stale
+        for (const o of outcomes) if (o.kind !== 'failed' && o.from && gone.delete(o.from.id)) summary.missing--
         done += prepared.length
         report(done, queue.length, done === queue.length)
       }
@@ -227,7 +241,7 @@ export class Indexer implements IndexRunner {
   }
 }
 
-async function preparePhoto(c: Candidate, claimMove: (facts: PhotoFacts) => KnownPhoto | undefined): Promise<Prepared> {
+async function preparePhoto(c: Candidate, claim: (facts: PhotoFacts) => Promise<ClaimablePhoto | undefined>): Promise<Prepared> {
   let bytes: Buffer
   try {
     bytes = await readFile(c.path)
@@ -237,11 +251,11 @@ async function preparePhoto(c: Candidate, claimMove: (facts: PhotoFacts) => Know
   }
   // The size may have changed since the listing; the bytes we hold are what gets recorded.
   const facts: PhotoFacts = { path: c.path, folderId: c.folderId, size: bytes.length, mtimeMs: c.mtimeMs, fingerprint: fingerprint(bytes) }
-  const moved = claimMove(facts)
-  if (moved) return { kind: 'moved', photoId: moved.id, facts }
+  const from = await claim(facts)
+  if (from?.hasVectors) return { kind: 'moved', from, facts }
   try {
     const [details, pixels] = await Promise.all([readPhotoMetadata(bytes, c.path), decodeToModelInput(bytes)])
-    return { kind: 'decoded', facts, details, pixels }
+    return { kind: 'decoded', facts, details, pixels, from }
   } catch (err) {
     return { kind: 'failed', facts, reason: reasonOf(err) }
   }
@@ -263,15 +277,27 @@ function isUpToDate(known: KnownPhoto | undefined, file: ScannedFile): boolean {
   return Boolean(known && known.size === file.size && known.mtimeMs === file.mtimeMs && (known.status === 'error' || known.hasVectors))
 }
 
+/** Claim order: the record at the file's own path, then missing records, then the rest. */
+function rank(c: ClaimablePhoto, facts: PhotoFacts): number {
+  return c.path === facts.path && !c.missing ? 0 : c.missing ? 1 : 2
+}
+
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT' && err.code !== 'ENOTDIR'
+  )
+}
+
 function reasonOf(err: unknown): string {
   const e = err as Error & { why?: string }
   return e.why ?? e.message
 }
 
 function owningFolder(folders: readonly FolderRow[], path: string): FolderRow | undefined {
-  return folders.find((f) => path.startsWith(f.path.endsWith(sep) ? f.path : f.path + sep))
+  return folders.find((f) => isInside(path, f.path))
 }
 
 function emptySummary(): IndexSummary {
-  return { seen: 0, unchanged: 0, indexed: 0, moved: 0, failed: 0, removed: 0, offlineFolders: [], cancelled: false }
+  return { seen: 0, unchanged: 0, indexed: 0, moved: 0, failed: 0, missing: 0, removed: 0, offlineFolders: [], cancelled: false }
 }

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
-import { join, relative, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
@@ -9,7 +9,8 @@ import { mapForReading, openLibraryDatabase } from './database'
 import { type ChangeBatch, FolderWatcher } from './folderWatcher'
 import { type IndexJob, type IndexOptions, type IndexRunner, type IndexSummary, Indexer } from './indexer'
 import { IndexWorkerClient } from './indexWorkerClient'
-import { LibraryStore } from './libraryStore'
+import { isInside } from './folderPaths'
+import { LibraryStore, type MissingPhoto } from './libraryStore'
 
 export interface WatchOptions extends IndexOptions {
   /** Told after each batch of changes has been applied. */
@@ -60,14 +61,39 @@ export class Library {
     return this.store.folderInfos()
   }
 
-  /** Indexes every folder, or the one given (which must be a library folder). */
+  /**
+   * Indexes every folder, or the one given (which must be a library folder). A whole run that
+   * finished then forgets the photos missing for longer than the grace period.
+   */
   index(folderPath?: string, opts: IndexOptions = {}): Promise<IndexSummary> {
-    return this.serialised(() => {
+    return this.serialised(async () => {
       const folders = this.store.folders()
       const chosen = folderPath ? folders.filter((f) => f.path === safeRealpath(folderPath)) : folders
       if (folderPath && !chosen.length) throw new SdlError(`${folderPath} is not a library folder`, 'Add it first with `sdl-tagger folders add`.')
       if (!folders.length) throw new SdlError('The library has no folders yet', 'Add one with `sdl-tagger folders add <folder>`.')
-      return this.indexer.run({ kind: 'folders', folderIds: chosen.map((f) => f.id) }, opts)
+      const summary = await this.indexer.run({ kind: 'folders', folderIds: chosen.map((f) => f.id) }, opts)
+      const graceDays = await this.engine.missingGraceDays()
+      if (!summary.cancelled && graceDays > 0) summary.removed += this.purge(daysAgo(graceDays))
+      return summary
+    })
+  }
+
+  /** Photos whose files are gone (for longer than `olderThanDays`, when given), kept with their tags. */
+  missingPhotos(olderThanDays?: number): MissingPhoto[] {
+    return this.store.missingPhotos(olderThanDays === undefined ? undefined : daysAgo(olderThanDays))
+  }
+
+  /**
+   * Forgets for good the photos missing for longer than `olderThanDays` (all of them when not
+   * given), with their vectors and the decisions on them: the user's explicit purge. Returns the
+   * photos forgotten.
+   */
+  purgeMissing(olderThanDays?: number): Promise<MissingPhoto[]> {
+    return this.serialised(async () => {
+      const before = olderThanDays === undefined ? new Date() : daysAgo(olderThanDays)
+      const candidates = this.store.missingPhotos(before)
+      const purged = new Set(this.store.purgeMissing(candidates.map((p) => p.id), before))
+      return candidates.filter((p) => purged.has(p.id))
     })
   }
 
@@ -144,6 +170,12 @@ export class Library {
     this.store.db.close()
   }
 
+  /** Purges the photos missing since before `before` (each only if it still is). */
+  private purge(before: Date): number {
+    const candidates = this.store.missingPhotos(before)
+    return candidates.length ? this.store.purgeMissing(candidates.map((p) => p.id), before).length : 0
+  }
+
   private folderInfo(path: string): FolderInfo {
     return this.store.folderInfos().find((f) => f.path === path)!
   }
@@ -156,6 +188,10 @@ export class Library {
     this.queue = run.catch(() => {})
     return run
   }
+}
+
+function daysAgo(days: number): Date {
+  return new Date(Date.now() - days * 86_400_000)
 }
 
 /** The folder's real absolute path, so the same folder reached through a link is one folder. */
@@ -179,7 +215,3 @@ export function safeRealpath(path: string): string {
   }
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child)
-  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && !rel.includes(`..${sep}`)
-}

@@ -29,12 +29,36 @@ export interface PhotoFacts {
   fingerprint: string
 }
 
+/** A recorded photo that a file of the same content may be (see LibraryStore.sameContent). */
+export interface ClaimablePhoto {
+  id: number
+  path: string
+  size: number
+  mtimeMs: number
+  fingerprint: string
+  missing: boolean
+  /** Whether the model asked about has embedded it: else the file is decoded all the same. */
+  hasVectors: boolean
+}
+
+export interface MissingPhoto {
+  id: number
+  path: string
+  missingSince: string
+  /** The user's tag decisions on it (accepted, rejected, own), which a purge forgets. */
+  decisions: number
+}
+
 /** One indexer outcome, written together with the others of its batch in one transaction. */
 export type PhotoOutcome =
-  | { kind: 'indexed'; facts: PhotoFacts; details: PhotoMetadata; vectors: Float32Array }
+  /** `from`: the record of the same content this file takes back, which lacked the model's vectors. */
+  | { kind: 'indexed'; facts: PhotoFacts; details: PhotoMetadata; vectors: Float32Array; from?: ClaimablePhoto }
   | { kind: 'failed'; facts: PhotoFacts; reason: string }
-  /** Same content under a new path (renamed or moved): keeps its vectors and everything else. */
-  | { kind: 'moved'; photoId: number; facts: PhotoFacts }
+  /**
+   * The content of a recorded photo, found at this path (renamed, moved, restored, or only
+   * touched): the record takes the path and keeps its vectors and everything else.
+   */
+  | { kind: 'moved'; from: ClaimablePhoto; facts: PhotoFacts }
 
 /**
  * Every read and write of the library database. Services hold the logic; this class holds the
@@ -62,21 +86,30 @@ export class LibraryStore {
     return this.db
       .prepare(
         `SELECT f.path, f.offline_since AS offlineSince, f.last_scan_at AS lastScanAt, COUNT(p.id) AS photos
-         FROM folders f LEFT JOIN photos p ON p.folder_id = f.id GROUP BY f.id ORDER BY f.path`
+         FROM folders f LEFT JOIN photos p ON p.folder_id = f.id AND p.missing_since IS NULL GROUP BY f.id ORDER BY f.path`
       )
       .all() as FolderInfo[]
   }
 
-  /** Removes a folder from the library, with its photos and their vectors (not the files). */
+  /**
+   * Takes a folder out of the library (not the files). Its photos stay, missing, with their
+   * vectors and the user's decisions: adding the folder again (or finding the files elsewhere)
+   * takes them back, and only a purge or the grace period forgets them.
+   */
   removeFolder(id: number): void {
-    this.db.prepare('DELETE FROM folders WHERE id = ?').run(id)
+    this.db.transaction(() => {
+      const gone = this.db.prepare('UPDATE photos SET missing_since = ?, offline = 0 WHERE folder_id = ? AND missing_since IS NULL').run(new Date().toISOString(), id)
+      if (gone.changes) this.reshaped()
+      // ON DELETE SET NULL detaches the photos.
+      this.db.prepare('DELETE FROM folders WHERE id = ?').run(id)
+    })()
   }
 
   /** Marks a folder and its photos offline (or back online), keeping everything else. */
   setFolderOffline(id: number, offline: boolean): void {
     this.db.transaction(() => {
       this.db.prepare('UPDATE folders SET offline_since = ? WHERE id = ?').run(offline ? new Date().toISOString() : null, id)
-      this.db.prepare('UPDATE photos SET offline = ? WHERE folder_id = ?').run(offline ? 1 : 0, id)
+      this.db.prepare('UPDATE photos SET offline = ? WHERE folder_id = ? AND missing_since IS NULL').run(offline ? 1 : 0, id)
     })()
   }
 
@@ -84,32 +117,96 @@ export class LibraryStore {
     this.db.prepare('UPDATE folders SET last_scan_at = ? WHERE id = ?').run(new Date().toISOString(), id)
   }
 
-  /** Every photo of a folder, keyed by path, with whether it has vectors from `modelId`. */
+  /** Every photo of a folder that is there (not missing), keyed by path, with whether it has vectors from `modelId`. */
   knownPhotos(folderId: number, modelId: number): Map<string, KnownPhoto> {
     const rows = this.db
       .prepare(
         `SELECT p.id, p.path, p.size, p.mtime_ms AS mtimeMs, p.fingerprint, p.status,
                 EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = p.id AND v.model_id = ?) AS hasVectors
-         FROM photos p WHERE p.folder_id = ?`
+         FROM photos p WHERE p.folder_id = ? AND p.missing_since IS NULL`
       )
       .all(modelId, folderId) as Array<Omit<KnownPhoto, 'hasVectors'> & { hasVectors: number }>
     return new Map(rows.map((r) => [r.path, { ...r, hasVectors: Boolean(r.hasVectors) }]))
   }
 
-  /** One photo by path; `hasVectors` says whether `modelId` has embedded it. */
+  /** The photo at a path (not a missing one that was there); `hasVectors` says whether `modelId` has embedded it. */
   photoByPath(path: string, modelId = -1): (KnownPhoto & { folderId: number }) | undefined {
     const row = this.db
       .prepare(
         `SELECT id, path, size, mtime_ms AS mtimeMs, fingerprint, status, folder_id AS folderId,
                 EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = photos.id AND v.model_id = ?) AS hasVectors
-         FROM photos WHERE path = ?`
+         FROM photos WHERE path = ? AND missing_since IS NULL`
       )
       .get(modelId, path) as (Omit<KnownPhoto, 'hasVectors'> & { folderId: number; hasVectors: number }) | undefined
     return row && { ...row, hasVectors: Boolean(row.hasVectors) }
   }
 
-  photosWithFingerprint(fingerprint: string, size: number): Array<{ id: number; path: string }> {
-    return this.db.prepare('SELECT id, path FROM photos WHERE fingerprint = ? AND size = ?').all(fingerprint, size) as Array<{ id: number; path: string }>
+  /**
+   * Records a file of this content could be the same photo as: the missing ones first (most
+   * recently gone first), then those still recorded at a path, whose file the caller must find
+   * gone before taking them (a copy is a photo of its own). Photos of offline folders are left
+   * out: their files are only out of reach.
+   */
+  sameContent(fingerprint: string, size: number, modelId: number): ClaimablePhoto[] {
+    const rows = this.db
+      .prepare(
+        `SELECT p.id, p.path, p.size, p.mtime_ms AS mtimeMs, p.fingerprint, p.missing_since AS missingSince,
+                EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = p.id AND v.model_id = ?) AS hasVectors
+         FROM photos p LEFT JOIN folders f ON f.id = p.folder_id
+         WHERE p.fingerprint = ? AND p.size = ? AND p.status = 'ok' AND (p.missing_since IS NOT NULL OR f.offline_since IS NULL)
+         ORDER BY p.missing_since IS NULL, p.missing_since DESC, p.id`
+      )
+      .all(modelId, fingerprint, size) as Array<Omit<ClaimablePhoto, 'missing' | 'hasVectors'> & { missingSince: string | null; hasVectors: number }>
+    return rows.map(({ missingSince, hasVectors, ...r }) => ({ ...r, missing: missingSince !== null, hasVectors: Boolean(hasVectors) }))
+  }
+
+  /**
+   * Marks photos whose files are gone as missing, each only if its row is still as the caller saw
+   * it (same path, size and time, not missing): a photo moved, changed or taken back since is left
+   * alone. Returns the ids marked.
+   */
+  markMissing(photos: readonly KnownPhoto[]): number[] {
+    const mark = this.db.prepare('UPDATE photos SET missing_since = ? WHERE id = ? AND path = ? AND size = ? AND mtime_ms = ? AND missing_since IS NULL')
+    const now = new Date().toISOString()
+    const marked: number[] = []
+    this.db.transaction(() => {
+      for (const p of photos) if (mark.run(now, p.id, p.path, p.size, p.mtimeMs).changes) marked.push(p.id)
+      if (marked.length) this.reshaped()
+    })()
+    return marked
+  }
+
+  /** Photos gone missing (before `before`, when given), with their folder and when they went. */
+  missingPhotos(before?: Date): MissingPhoto[] {
+    return this.db
+      .prepare(
+        `SELECT p.id, p.path, p.missing_since AS missingSince, (SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id) AS decisions
+         FROM photos p WHERE p.missing_since IS NOT NULL ${before ? 'AND p.missing_since <= ?' : ''} ORDER BY p.path`
+      )
+      .all(...(before ? [before.toISOString()] : [])) as MissingPhoto[]
+  }
+
+  /**
+   * Forgets missing photos for good, with their vectors and the decisions on them: only rows still
+   * missing since no later than `before` (one found again meanwhile is kept). Returns the ids purged.
+   */
+  purgeMissing(ids: readonly number[], before: Date): number[] {
+    const purge = this.db.prepare('DELETE FROM photos WHERE id = ? AND missing_since IS NOT NULL AND missing_since <= ?')
+    const purged: number[] = []
+    this.db.transaction(() => {
+      for (const id of ids) if (purge.run(id, before.toISOString()).changes) purged.push(id)
+      if (purged.length) this.reshaped()
+    })()
+    return purged
+  }
+
+  /** Changes with every change that is not an addition of photos (see library_state). */
+  reshapeCount(): number {
+    return (this.db.prepare("SELECT value FROM library_state WHERE key = 'reshaped'").get() as { value: number }).value
+  }
+
+  private reshaped(): void {
+    this.db.prepare("UPDATE library_state SET value = value + 1 WHERE key = 'reshaped'").run()
   }
 
   /** The model's row, created on first use; a replaced pack (new weights) gets a new row. */
@@ -123,13 +220,17 @@ export class LibraryStore {
     return (this.db.prepare('SELECT id FROM models WHERE name = ? AND model_sha256 = ?').get(manifest.name, manifest.modelSha256) as { id: number }).id
   }
 
-  /** Writes a batch of outcomes atomically: after a crash, a photo is either fully recorded or not at all. */
-  writeOutcomes(outcomes: readonly PhotoOutcome[], modelId: number): void {
+  /**
+   * Writes a batch of outcomes atomically: after a crash, a photo is either fully recorded or not at
+   * all. Returns the moves that did not apply because their record had changed since it was
+   * claimed (their files are indexed on the next run).
+   */
+  writeOutcomes(outcomes: readonly PhotoOutcome[], modelId: number): number {
     const now = new Date().toISOString()
     const upsert = this.db.prepare(
       `INSERT INTO photos (folder_id, path, size, mtime_ms, fingerprint, format, width, height, orientation, taken_at, camera, status, reason, offline, indexed_at)
        VALUES (@folderId, @path, @size, @mtimeMs, @fingerprint, @format, @width, @height, @orientation, @takenAt, @camera, @status, @reason, 0, @now)
-       ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
+       ON CONFLICT(path) WHERE missing_since IS NULL DO UPDATE SET folder_id = excluded.folder_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
          fingerprint = excluded.fingerprint, format = excluded.format, width = excluded.width, height = excluded.height,
          orientation = excluded.orientation, taken_at = excluded.taken_at, camera = excluded.camera, status = excluded.status,
          reason = excluded.reason, offline = 0, indexed_at = excluded.indexed_at
@@ -138,16 +239,37 @@ export class LibraryStore {
     const clearVectors = this.db.prepare('DELETE FROM principal_vectors WHERE photo_id = ?')
     const clearScores = this.db.prepare('DELETE FROM vocabulary_scores WHERE photo_id = ?')
     const putVectors = this.db.prepare('INSERT OR REPLACE INTO principal_vectors (photo_id, model_id, vectors) VALUES (?, ?, ?)')
+    // Only a record still as it was claimed moves: one moved, changed or purged meanwhile stays.
     const move = this.db.prepare(
-      'UPDATE photos SET path = @path, folder_id = @folderId, size = @size, mtime_ms = @mtimeMs, offline = 0, indexed_at = @now WHERE id = @id'
+      `UPDATE photos SET path = @path, folder_id = @folderId, size = @size, mtime_ms = @mtimeMs, offline = 0, missing_since = NULL, indexed_at = @now
+       WHERE id = @id AND path = @fromPath AND fingerprint = @fingerprint AND (missing_since IS NULL) = @wasPresent`
     )
+    // A photo whose file another's content replaced is gone, not deleted: it waits, missing.
+    const displace = this.db.prepare('UPDATE photos SET missing_since = @now WHERE path = @path AND id != @id AND missing_since IS NULL')
+    const putDetails = this.db.prepare(
+      `UPDATE photos SET format = @format, width = @width, height = @height, orientation = @orientation, taken_at = @takenAt, camera = @camera,
+         status = 'ok', reason = NULL WHERE id = @id`
+    )
+    const clearModelScores = this.db.prepare('DELETE FROM vocabulary_scores WHERE photo_id = ? AND model_id = ?')
+    const takeBack = (facts: PhotoFacts, from: ClaimablePhoto): boolean => {
+      displace.run({ path: facts.path, id: from.id, now })
+      const moved = move.run({ ...facts, id: from.id, fromPath: from.path, wasPresent: from.missing ? 0 : 1, now }).changes > 0
+      if (moved && (from.missing || from.path !== facts.path)) this.reshaped()
+      return moved
+    }
     const noDetails = { format: null, width: null, height: null, orientation: null, takenAt: null, camera: null }
+    let stale = 0
     this.db.transaction(() => {
       for (const o of outcomes) {
         if (o.kind === 'moved') {
-          // A photo replaced by another's content is gone; the moved one takes its path.
-          this.db.prepare('DELETE FROM photos WHERE path = ? AND id != ?').run(o.facts.path, o.photoId)
-          move.run({ ...o.facts, id: o.photoId, now })
+          if (!takeBack(o.facts, o.from)) stale++
+          continue
+        }
+        if (o.kind === 'indexed' && o.from && takeBack(o.facts, o.from)) {
+          // Same content: other models' vectors still describe it; this model's are new.
+          putDetails.run({ ...o.details, id: o.from.id })
+          clearModelScores.run(o.from.id, modelId)
+          putVectors.run(o.from.id, modelId, encodePrincipalVectors(o.vectors))
           continue
         }
         const details = o.kind === 'indexed' ? o.details : noDetails
@@ -164,6 +286,7 @@ export class LibraryStore {
         if (o.kind === 'indexed') putVectors.run(id, modelId, encodePrincipalVectors(o.vectors))
       }
     })()
+    return stale
   }
 
   /**
@@ -174,32 +297,32 @@ export class LibraryStore {
   embeddedCount(modelId: number): number {
     const version = `${this.db.pragma('data_version', { simple: true })}:${(this.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n}`
     if (this.counted?.modelId !== modelId || this.counted.version !== version) {
-      const count = (this.db.prepare('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?').get(modelId) as { n: number }).n
+      const count = (
+        this.db.prepare('SELECT COUNT(*) AS n FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? AND p.missing_since IS NULL').get(modelId) as {
+          n: number
+        }
+      ).n
       this.counted = { modelId, version, count }
     }
     return this.counted.count
   }
 
-  /** The path of a photo `modelId` has embedded; undefined when there is no such photo. */
-  embeddedPhotoPath(modelId: number, photoId: number): string | undefined {
-    const row = this.db.prepare('SELECT p.path FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? AND v.photo_id = ?').get(modelId, photoId) as
-      | { path: string }
-      | undefined
-    return row?.path
-  }
-
-  /** Every photo `modelId` has embedded (with an id above `afterId`), in photo id order, without the vectors. */
+  /** Every photo there (not missing) that `modelId` has embedded (with an id above `afterId`), in photo id order, without the vectors. */
   embeddedPhotoList(modelId: number, afterId = 0): Array<{ id: number; path: string; offline: boolean }> {
     const rows = this.db
-      .prepare('SELECT p.id, p.path, p.offline FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? AND v.photo_id > ? ORDER BY v.photo_id')
+      .prepare(
+        'SELECT p.id, p.path, p.offline FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE v.model_id = ? AND v.photo_id > ? AND p.missing_since IS NULL ORDER BY v.photo_id'
+      )
       .all(modelId, afterId) as Array<{ id: number; path: string; offline: number }>
     return rows.map((r) => ({ id: r.id, path: r.path, offline: r.offline === 1 }))
   }
 
-  /** Paths of the library's photos (of one folder, or all), by photo id. */
+  /** Paths of the library's photos that are there (of one folder, or all), by photo id. */
   photoPaths(folderId?: number): Map<number, string> {
     const rows = (
-      folderId === undefined ? this.db.prepare('SELECT id, path FROM photos').all() : this.db.prepare('SELECT id, path FROM photos WHERE folder_id = ?').all(folderId)
+      folderId === undefined
+        ? this.db.prepare('SELECT id, path FROM photos WHERE missing_since IS NULL').all()
+        : this.db.prepare('SELECT id, path FROM photos WHERE folder_id = ? AND missing_since IS NULL').all(folderId)
     ) as Array<{ id: number; path: string }>
     return new Map(rows.map((r) => [r.id, r.path]))
   }
@@ -258,18 +381,14 @@ export class LibraryStore {
     }
   }
 
-  deletePhotos(ids: readonly number[]): void {
-    const del = this.db.prepare('DELETE FROM photos WHERE id = ?')
-    this.db.transaction(() => ids.forEach((id) => del.run(id)))()
-  }
-
   status(modelId: number | null): LibraryStatus {
     const count = (sql: string, ...args: unknown[]) => (this.db.prepare(sql).get(...args) as { n: number }).n
     return {
-      photos: count('SELECT COUNT(*) AS n FROM photos'),
-      indexed: modelId === null ? 0 : count('SELECT COUNT(*) AS n FROM principal_vectors WHERE model_id = ?', modelId),
-      offline: count('SELECT COUNT(*) AS n FROM photos WHERE offline = 1'),
-      errors: this.db.prepare("SELECT path, reason FROM photos WHERE status = 'error' ORDER BY path").all() as Array<{ path: string; reason: string }>,
+      photos: count('SELECT COUNT(*) AS n FROM photos WHERE missing_since IS NULL'),
+      indexed: modelId === null ? 0 : this.embeddedCount(modelId),
+      offline: count('SELECT COUNT(*) AS n FROM photos WHERE offline = 1 AND missing_since IS NULL'),
+      missing: count('SELECT COUNT(*) AS n FROM photos WHERE missing_since IS NOT NULL'),
+      errors: this.db.prepare("SELECT path, reason FROM photos WHERE status = 'error' AND missing_since IS NULL ORDER BY path").all() as Array<{ path: string; reason: string }>,
       folders: this.folderInfos()
     }
   }

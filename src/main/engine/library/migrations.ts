@@ -6,6 +6,8 @@ export interface Migration {
   version: number
   name: string
   sql: string
+  /** The step drops and recreates a table that others refer to (see openLibraryDatabase). */
+  rebuildsTables?: boolean
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -115,6 +117,53 @@ export const MIGRATIONS: readonly Migration[] = [
         scores BLOB NOT NULL,
         PRIMARY KEY (photo_id, model_id)
       ) WITHOUT ROWID;
+    `
+  },
+  {
+    version: 5,
+    name: 'a photo whose file is gone is kept as missing, with its vectors and the decisions on it',
+    rebuildsTables: true,
+    sql: `
+      -- SQLite cannot change a column's constraints in place: the table is rebuilt (its id kept,
+      -- so every reference to a photo stays valid). Two changes:
+      -- * missing_since: set when the file is gone; the row, its vectors and the user's tags stay
+      --   until the user purges it or a grace period passes, and a file of the same content
+      --   found anywhere in the library takes the record back. A path is unique among the
+      --   photos that are there, not among the missing (a new file may take a gone one's path).
+      -- * folder_id is kept, not cascaded, when a folder leaves the library: its photos become
+      --   missing instead of taking the user's decisions with them.
+      CREATE TABLE photos_new (
+        id INTEGER PRIMARY KEY,
+        folder_id INTEGER REFERENCES folders(id) ON DELETE SET NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        format TEXT,
+        width INTEGER,
+        height INTEGER,
+        orientation INTEGER,
+        taken_at TEXT,
+        camera TEXT,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+        reason TEXT,
+        offline INTEGER NOT NULL DEFAULT 0,
+        indexed_at TEXT NOT NULL,
+        missing_since TEXT
+      );
+      INSERT INTO photos_new (id, folder_id, path, size, mtime_ms, fingerprint, format, width, height, orientation, taken_at, camera, status, reason, offline, indexed_at)
+        SELECT id, folder_id, path, size, mtime_ms, fingerprint, format, width, height, orientation, taken_at, camera, status, reason, offline, indexed_at FROM photos;
+      DROP TABLE photos;
+      ALTER TABLE photos_new RENAME TO photos;
+      CREATE UNIQUE INDEX photos_present_path ON photos(path) WHERE missing_since IS NULL;
+      CREATE INDEX photos_path ON photos(path);
+      CREATE INDEX photos_folder ON photos(folder_id);
+      CREATE INDEX photos_fingerprint ON photos(fingerprint);
+      CREATE INDEX photos_missing ON photos(missing_since) WHERE missing_since IS NOT NULL;
+      -- Counts changes that are not additions (a photo gone missing, back, moved or purged): the
+      -- search index extends itself with new photos only while this stays the same.
+      CREATE TABLE library_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO library_state (key, value) VALUES ('reshaped', 0);
     `
   }
 ]

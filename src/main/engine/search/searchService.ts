@@ -8,6 +8,7 @@ import { type TermScores, evaluateQuery } from './evaluateQuery'
 import { type QueryNode, parseQuery, queryTerms } from './queryParser'
 import type { Library } from '../library/library'
 import { normalizeText } from '../lexicon/words'
+import { principalVector, sdlScore } from '../tagging/scoreTags'
 import { TagStore } from '../tagging/tagStore'
 import { VectorMatrix } from './vectorMatrix'
 
@@ -72,6 +73,8 @@ interface LoadedIndex {
   lexicon: Lexicon
   thresholds: Map<number, Float32Array>
   embedded: number
+  /** The library's reshape count its photo list was read at (see photosAddedSince). */
+  reshaped: number
 }
 
 /**
@@ -169,7 +172,7 @@ export class SearchService {
     const exact = new Map<string, TermScores>()
     for (const [key, term] of terms) {
       const w = term.vector
-      const score = Float32Array.from(vectors, (v) => (w ? bestRow(v, index.manifest, w).score : -Infinity))
+      const score = Float32Array.from(vectors, (v) => (w ? sdlScore(v, index.manifest.rows, w).score : -Infinity))
       const applies = Uint8Array.from(score, (s, i) => appliesTo(term, kept[i], s, threshold[kept[i]]))
       exact.set(key, { score, applies })
     }
@@ -205,11 +208,8 @@ export class SearchService {
   private async nameFacets(index: LoadedIndex, described: Array<{ hit: SearchHit; facet: Float32Array | null }>): Promise<void> {
     const named = described.filter((d) => d.facet)
     if (!named.length) return
-    const { dim } = index.manifest
-    const values = new Float32Array(named.length * dim)
-    named.forEach((d, i) => values.set(d.facet!, i * dim))
-    const tops = await index.facetWords.scorer.topScores(values, named.length)
-    named.forEach((d, i) => (d.hit.match.nearestWords = Array.from(tops[i].tags.subarray(0, FACET_WORDS), (t) => index.vocabulary.tags[t])))
+    const words = await index.facetWords.scorer.nearestWords(named.map((d) => d.facet!), FACET_WORDS)
+    named.forEach((d, i) => (d.hit.match.nearestWords = words[i].map((w) => w.word)))
   }
 
   /** `p` is the photo's index position, `i` its row among the rescored candidates. */
@@ -228,7 +228,7 @@ export class SearchService {
     const spoken = positive.filter((key) => terms.get(key)!.vector)
     const term = (spoken.length ? spoken : positive).reduce((best, key) => (scores.get(key)!.score[i] > scores.get(best)!.score[i] ? key : best))
     const { vector: w, tagged } = terms.get(term)!
-    const row = w ? bestRow(vectors, index.manifest, w) : null
+    const row = w ? sdlScore(vectors, index.manifest.rows, w) : null
     return {
       hit: {
         path: index.photos[p].path,
@@ -237,7 +237,7 @@ export class SearchService {
         // nearestWords are filled in by nameFacets.
         match: { term, principalVector: row ? row.k : -1, nearestWords: [], tagged: tagged.has(p) }
       },
-      facet: row ? row.vector : null
+      facet: row ? principalVector(vectors, index.manifest.rows, row.k) : null
     }
   }
 
@@ -320,6 +320,8 @@ export class SearchService {
         for (const photo of photos.slice(first, first + 1024)) yield page.get(photo.id) ?? new Float32Array(dim * rows)
       }
     }
+    // Read before the photo list: a reshape while it is read then rebuilds on the next check.
+    const reshaped = library.store.reshapeCount()
     const added = previous && previous.vocabulary.id === vocabulary.id ? this.photosAddedSince(previous, modelId) : null
     let photos: LoadedIndex['photos']
     let matrix: VectorMatrix
@@ -350,13 +352,14 @@ export class SearchService {
     // Scoring single vectors (one "row") against the vocabulary: the words nearest a facet.
     facetWords ??= { scorer: await VocabularyScorer.open(vocabulary, 1), users: 1 }
     const embedded = photos.length
-    return { manifest, modelId, matrix, photos, ids, inFlight: 0, retired: false, checkedAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded }
+    return { manifest, modelId, matrix, photos, ids, inFlight: 0, retired: false, checkedAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded, reshaped }
   }
 
   /**
-   * The photos embedded since `previous` was built, when that is all that changed: its last photo
-   * is still there as it was, and it plus them make the whole count. Else null (photos were
-   * removed, or the index is of another model): the index is built anew.
+   * The photos embedded since `previous` was built, when that is all that changed: no photo went
+   * missing, came back, moved or was purged since (the library's reshape count is the same), and
+   * they plus its photos make the whole count. Else null (or the index is of another model): the
+   * index is built anew.
    */
   private photosAddedSince(previous: LoadedIndex, modelId: number): LoadedIndex['photos'] | null {
     const store = this.library!.store
@@ -364,7 +367,7 @@ export class SearchService {
     if (previous.modelId !== modelId || !last) return null
     // One read snapshot: the index worker may commit a batch between two statements.
     return store.db.transaction(() => {
-      if (store.embeddedPhotoPath(modelId, last.id) !== last.path) return null
+      if (store.reshapeCount() !== previous.reshaped) return null
       const added = store.embeddedPhotoList(modelId, last.id)
       return previous.photos.length + added.length === store.embeddedCount(modelId) ? added : null
     })()
@@ -421,25 +424,6 @@ function positionOf(index: Pick<LoadedIndex, 'ids'>, id: number): number | undef
 /** Frees a replaced index's onnxruntime sessions. */
 async function release(index: LoadedIndex): Promise<void> {
   await Promise.all([index.matrix.release(), --index.facetWords.users === 0 ? index.facetWords.scorer.release() : undefined])
-}
-
-/** SDL's score of `w` for a photo (max_k <A_k, w>), which principal vector gives it, and that vector. */
-function bestRow(vectors: Float32Array, manifest: PackManifest, w: Float32Array): { score: number; k: number; vector: Float32Array } {
-  const { dim, rows } = manifest
-  let bestK = 0
-  let best = -Infinity
-  for (let k = 0; k < rows; k++) {
-    let dot = 0
-    for (let d = 0; d < dim; d++) dot += vectors[d * rows + k] * w[d]
-    if (dot > best) [best, bestK] = [dot, k]
-  }
-  return {
-    score: best,
-    k: bestK,
-    get vector() {
-      return Float32Array.from({ length: dim }, (_, d) => vectors[d * rows + bestK])
-    }
-  }
 }
 
 /**

@@ -76,12 +76,12 @@ export class TagStore {
     return out
   }
 
-  /** Photos carrying `tag` as accepted or the user's own (added in the app or imported from XMP). */
+  /** Photos there (not missing) carrying `tag` as accepted or the user's own (added in the app or imported from XMP). */
   photosWithTag(tag: string): Array<{ id: number; path: string; state: PhotoTagState; source: TagSource }> {
     return this.db
       .prepare(
         `SELECT p.id, p.path, t.state, t.source FROM photo_tags t JOIN photos p ON p.id = t.photo_id
-         WHERE t.tag = ? AND t.state IN ('accepted', 'user') ORDER BY p.path`
+         WHERE t.tag = ? AND t.state IN ('accepted', 'user') AND p.missing_since IS NULL ORDER BY p.path`
       )
       .all(tag) as Array<{ id: number; path: string; state: PhotoTagState; source: TagSource }>
   }

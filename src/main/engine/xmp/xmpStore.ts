@@ -20,11 +20,11 @@ export interface LibraryPhoto {
 export class XmpStore {
   constructor(private readonly db: LibraryDatabase) {}
 
-  /** Readable photos of one folder or all, skipping offline ones (their sidecars cannot be reached). */
+  /** Readable photos of one folder or all, skipping offline and missing ones (their sidecars cannot be reached). */
   photos(folderId?: number): LibraryPhoto[] {
     const folderClause = folderId === undefined ? '' : 'AND folder_id = ?'
     return this.db
-      .prepare(`SELECT id, path FROM photos WHERE status = 'ok' AND offline = 0 ${folderClause} ORDER BY path`)
+      .prepare(`SELECT id, path FROM photos WHERE status = 'ok' AND offline = 0 AND missing_since IS NULL ${folderClause} ORDER BY path`)
       .all(...(folderId === undefined ? [] : [folderId])) as LibraryPhoto[]
   }
 
