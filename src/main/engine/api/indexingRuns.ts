@@ -5,7 +5,7 @@ import { SdlError } from '../errors'
 import { safeRealpath } from '../library/library'
 import type { EventHub } from './eventHub'
 import { toApiError } from './errors'
-import { isInside } from './media'
+import { isInside } from '../library/folderPaths'
 
 /** Unreadable photos listed in a run's last event; the folders panel (listFolders) has them all. */
 export const MAX_LISTED_ERRORS = 1000

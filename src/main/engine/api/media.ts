@@ -1,8 +1,9 @@
 import { realpathSync, statSync } from 'node:fs'
-import { extname, join, relative, sep } from 'node:path'
+import { extname, join } from 'node:path'
 import { MEDIA_PROTOCOL, type MediaKind, type PhotoId } from '../../../shared/api'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
+import { isInside } from '../library/folderPaths'
 import { PhotoCatalog } from './photoCatalog'
 
 export interface MediaRequest {
@@ -49,11 +50,6 @@ export function scopeMediaFile(request: MediaRequest, facts: MediaFacts): MediaD
     return { allow: false, status: 403, reason: `${facts.libraryPath} leads outside the library folders` }
   }
   return { allow: true, file: facts.realPath }
-}
-
-export function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child)
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel)
 }
 
 /** A media file to send: a file on disk, or bytes made on the fly (a browser-viewable copy). */

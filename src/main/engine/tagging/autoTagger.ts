@@ -6,7 +6,7 @@ import { safeRealpath } from '../library/library'
 import { Lexicon } from '../lexicon/lexicon'
 import { normalizeText } from '../lexicon/words'
 import type { PackManifest, PackVocabulary } from '../models/packManifest'
-import { scoreAllTags } from './scoreTags'
+import { principalVector, scoreAllTags } from './scoreTags'
 import { type PhotoTagState, TagStore } from './tagStore'
 import { type BaseVocabulary, type TopScores, VocabularyScorer, baseVocabulary } from './vocabularyScores'
 
@@ -47,6 +47,15 @@ interface Base {
   lexicon: () => Promise<Lexicon>
   vocabulary: BaseVocabulary
   scorer: VocabularyScorer
+  /** Scores single principal vectors against the vocabulary (rows = 1): a facet's nearest words. */
+  facetScorer: Lazy<VocabularyScorer>
+}
+
+/** A photo's principal vector A_k, described by its length and its nearest vocabulary words. */
+export interface FacetDescription {
+  principalVector: number
+  norm: number
+  nearestWords: Array<{ word: string; score: number }>
 }
 
 /**
@@ -58,6 +67,7 @@ interface Base {
  */
 export class AutoTagger {
   private base: Promise<Base> | null = null
+  private retired: Base[] = []
 
   constructor(private readonly engine: Engine) {}
 
@@ -77,6 +87,24 @@ export class AutoTagger {
     const base = await this.loadBase()
     const library = await this.engine.library()
     return base.scorer.scoreMissing(library.store, library.store.modelId(base.manifest), onProgress)
+  }
+
+  /** Each of a photo's principal vectors with its length and the `count` vocabulary words nearest it. */
+  async describeFacets(principal: Float32Array, count: number): Promise<FacetDescription[]> {
+    const base = await this.loadBase()
+    const { rows } = base.manifest
+    const facets = Array.from({ length: rows }, (_, k) => principalVector(principal, rows, k))
+    const words = await (await base.facetScorer.get()).nearestWords(facets, count)
+    return facets.map((facet, k) => ({ principalVector: k, norm: Math.hypot(...facet), nearestWords: words[k] }))
+  }
+
+  /** Frees the onnxruntime sessions of the vocabulary scorers. */
+  async close(): Promise<void> {
+    const base = this.base
+    this.base = null
+    const all = [...this.retired, await base?.catch(() => null)]
+    this.retired = []
+    await Promise.all(all.map(release))
   }
 
   /** The lexicon of the active model: any word to a vector of its space. */
@@ -268,19 +296,47 @@ export class AutoTagger {
     const manifest = await this.engine.manifest()
     const current = this.base && (await this.base.catch(() => null))
     if (current && current.manifest.name === manifest.name && current.manifest.modelSha256 === manifest.modelSha256) return current
+    // Another model: the old base's sessions are kept until close, as a scoring run may still hold them.
+    if (current) this.retired.push(current)
     this.base = (async () => {
       const pack = manifest.vocabulary ? await this.engine.packs.loadVocabulary(manifest) : null
-      let opened: Promise<Lexicon> | null = null
-      const lexicon = () => {
-        opened ??= Lexicon.open({ dataDir: this.engine.dataDir, manifest, vocabulary: pack })
-        opened.catch(() => (opened = null))
-        return opened
-      }
-      const vocabulary = baseVocabulary(manifest, pack, pack ? null : await lexicon())
-      return { manifest, lexicon, vocabulary, scorer: await VocabularyScorer.open(vocabulary, manifest.rows) }
+      const lexicon = new Lazy(() => Lexicon.open({ dataDir: this.engine.dataDir, manifest, vocabulary: pack }))
+      const vocabulary = baseVocabulary(manifest, pack, pack ? null : await lexicon.get())
+      const scorer = await VocabularyScorer.open(vocabulary, manifest.rows)
+      return { manifest, lexicon: () => lexicon.get(), vocabulary, scorer, facetScorer: new Lazy(() => VocabularyScorer.open(vocabulary, 1)) }
     })()
     this.base.catch(() => (this.base = null))
     return this.base
+  }
+}
+
+/** Frees a base's onnxruntime sessions: its scorer, and the facet scorer if it was opened. */
+async function release(base: Base | null | undefined): Promise<void> {
+  if (!base) return
+  const facetScorer = await base.facetScorer.opened?.catch(() => null)
+  await Promise.all([base.scorer.release(), facetScorer?.release()])
+}
+
+/** A value opened on first use and then shared; a failed open is tried again on the next use. */
+class Lazy<T> {
+  private value: Promise<T> | null = null
+
+  constructor(private readonly open: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    if (!this.value) {
+      const value = this.open()
+      this.value = value
+      value.catch(() => {
+        if (this.value === value) this.value = null
+      })
+    }
+    return this.value
+  }
+
+  /** The value if it was asked for, else null. */
+  get opened(): Promise<T> | null {
+    return this.value
   }
 }
 

@@ -127,6 +127,19 @@ export class VocabularyScorer {
   }
 
   /**
+   * The vocabulary words nearest each vector (a photo's principal vector, a "facet"), best first
+   * with their scores, all in one run: how the photo view and search hits describe a facet. Needs
+   * a scorer opened with rows = 1.
+   */
+  async nearestWords(vectors: readonly Float32Array[], count: number): Promise<Array<Array<{ word: string; score: number }>>> {
+    const { dim, tags } = this.vocabulary
+    const values = new Float32Array(vectors.length * dim)
+    vectors.forEach((v, i) => values.set(v, i * dim))
+    const tops = await this.topScores(values, vectors.length)
+    return tops.map((top) => Array.from(top.tags.subarray(0, count), (t, i) => ({ word: tags[t], score: top.scores[i] })))
+  }
+
+  /**
    * Scores every photo `modelId` has embedded that has no scores of this vocabulary yet (new
    * photos, or all of them after the vocabulary changed) and stores them. Returns how many.
    */
