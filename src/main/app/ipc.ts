@@ -1,4 +1,5 @@
 import { API_METHODS, EVENT_CHANNEL, type ApiEvent, type SdlTaggerApi, ipcChannel } from '../../shared/api'
+import { validatedApi } from '../engine/api/apiSchemas'
 
 export { toResult } from '../engine/api/result'
 
@@ -10,10 +11,12 @@ export interface IpcMainLike {
 
 /**
  * Registers one IPC handler per contract method, each forwarding its arguments to the engine's
- * API object. The API answers Result envelopes and never throws, so neither does a handler; a
- * method the contract lacks has no channel at all. Returns the function that removes them.
+ * API object once they match the method's schema. The API answers Result envelopes and never
+ * throws, so neither does a handler; a method the contract lacks has no channel at all. Returns
+ * the function that removes them.
  */
-export function registerApiHandlers(ipcMain: IpcMainLike, api: SdlTaggerApi): () => void {
+export function registerApiHandlers(ipcMain: IpcMainLike, engineApi: SdlTaggerApi): () => void {
+  const api = validatedApi(engineApi)
   for (const method of API_METHODS) {
     const call = api[method] as (...args: unknown[]) => Promise<unknown>
     ipcMain.handle(ipcChannel(method), (_event, ...args) => call.apply(api, args))

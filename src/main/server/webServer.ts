@@ -5,9 +5,11 @@ import type { AddressInfo } from 'node:net'
 import { type ApiEvent, type ApiEventListener, type SdlTaggerApi, isApiMethod } from '../../shared/api'
 import { API_PATH, EVENTS_PATH } from '../../shared/httpApi'
 import { contentSecurityPolicy } from '../app/contentSecurityPolicy'
+import { checkApiArgs } from '../engine/api/apiSchemas'
 import { SdlError } from '../engine/errors'
 import { MediaError, type MediaFile, type MediaRequest, parseMediaUrl } from '../engine/api/media'
 import { allowedHostHeaders, checkBinding, formatHost } from './binding'
+import { BodyRefused, readJsonBody } from './requestBody'
 import { lookupStaticFile } from './staticFiles'
 
 export interface WebServerOptions {
@@ -32,6 +34,8 @@ export interface RunningWebServer {
 const COOKIE = 'sdl_tagger_token'
 /** Largest API request body: arguments are paths, queries and tag names, never files. */
 const MAX_BODY = 1 << 20
+/** The deepest call of the contract is 3 levels (`{"args": [{…}]}`); the schemas check the rest. */
+const MAX_BODY_DEPTH = 8
 /** A comment line on idle event streams, so proxies and browsers keep them open. */
 const HEARTBEAT_MS = 15_000
 
@@ -111,12 +115,18 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
     }
     let args: unknown[]
     try {
-      const body = JSON.parse((await readBody(req)) || '{}') as { args?: unknown }
-      args = body.args === undefined ? [] : (body.args as unknown[])
+      const body = await readJsonBody(req, { maxBytes: MAX_BODY, maxDepth: MAX_BODY_DEPTH })
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('the body must be an object')
+      args = (body as { args?: unknown[] }).args ?? []
       if (!Array.isArray(args)) throw new Error('args must be an array')
     } catch (err) {
+      if (err instanceof BodyRefused && err.status === 413) {
+        return sendJson(res, 413, { ok: false, error: { message: err.message, hint: 'API calls carry paths, queries and tags, never files.' } })
+      }
       return sendJson(res, 400, { ok: false, error: { message: `Bad request body: ${(err as Error).message}`, hint: 'Send {"args": [...]}.' } })
     }
+    const refused = checkApiArgs(method, args)
+    if (refused) return sendJson(res, 400, { ok: false, error: refused })
     const call = opts.api[method] as (...a: unknown[]) => Promise<unknown>
     sendJson(res, 200, await call.apply(opts.api, args))
   }
@@ -207,22 +217,6 @@ function isAuthorized(req: IncomingMessage, token: string): boolean {
     }
   }
   return false
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_BODY) {
-        reject(new Error(`larger than ${MAX_BODY} bytes`))
-        req.destroy()
-      } else chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {

@@ -1,4 +1,5 @@
 import { API_METHODS, type ApiEvent, type ApiEventListener, type ApiMethod, type Result, type SdlTaggerApi, isApiMethod } from '../../../shared/api'
+import { validatedApi } from './apiSchemas'
 import { toApiError } from './errors'
 import { EventHub } from './eventHub'
 import { MediaError, type MediaFile, type MediaRequest } from './media'
@@ -36,8 +37,12 @@ export interface EngineHostParts {
   stop: () => Promise<void>
 }
 
-/** The engine's side: answers calls, media look-ups and the final stop, and forwards every event. */
+/**
+ * The engine's side: answers calls, media look-ups and the final stop, and forwards every event.
+ * It is the last gate before the engine, so it checks every call's arguments itself.
+ */
 export function hostEngine(port: PortLike<ToEngine, FromEngine>, parts: EngineHostParts): void {
+  const api = validatedApi(parts.api)
   parts.subscribe((event) => port.post({ kind: 'event', event }))
   port.onMessage((message) => {
     if (message.kind === 'call') {
@@ -45,12 +50,15 @@ export function hostEngine(port: PortLike<ToEngine, FromEngine>, parts: EngineHo
       const args = Array.isArray(message.args) ? message.args : []
       // The API answers envelopes; a method that throws anyway still gets one.
       const answer = isApiMethod(method)
-        ? Promise.resolve().then(() => (parts.api[method] as (...a: unknown[]) => Promise<Result<unknown>>).apply(parts.api, args))
+        ? Promise.resolve().then(() => (api[method] as (...a: unknown[]) => Promise<Result<unknown>>).apply(api, args))
         : Promise.resolve<Result<unknown>>({ ok: false, error: { message: `No API method '${String(method)}'` } })
-      answer.then(
-        (result) => port.post({ kind: 'result', id: message.id, result }),
-        (err: unknown) => port.post({ kind: 'result', id: message.id, result: { ok: false, error: toApiError(err) } })
-      )
+      const reply = (result: Result<unknown>) => port.post({ kind: 'result', id: message.id, result })
+      answer
+        .then(reply, (err: unknown) => reply({ ok: false, error: toApiError(err) }))
+        .catch((err: unknown) =>
+          // An answer that cannot be sent back must not leave the call waiting for ever.
+          reply({ ok: false, error: { message: `The answer to ${String(method)} could not be sent back (${unsendableReason(err)})` } })
+        )
     } else if (message.kind === 'media') {
       parts.resolveMedia(message.request).then(
         (media) => port.post({ kind: 'media', id: message.id, media }),
@@ -62,6 +70,13 @@ export function hostEngine(port: PortLike<ToEngine, FromEngine>, parts: EngineHo
     }
   })
   port.post({ kind: 'ready' })
+}
+
+/** Why a message could not be serialised, in words (V8's own reason may quote a whole function). */
+function unsendableReason(err: unknown): string {
+  if (err instanceof RangeError) return 'it is nested too deeply or too large'
+  const reason = err instanceof Error ? err.message : String(err)
+  return reason.length > 200 ? `${reason.slice(0, 200)}…` : reason
 }
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void; kind: 'call' | 'media' | 'stop' }
@@ -127,21 +142,37 @@ export class EngineConnection {
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, kind })
-      try {
-        if (this.outbox) this.outbox.push(message(id))
-        else this.port.post(message(id))
-      } catch (err) {
-        // The process is going away; its exit answers this call with the others.
-        this.fail(`The engine cannot be reached (${err instanceof Error ? err.message : String(err)})`)
-      }
+      if (this.outbox) this.outbox.push(message(id))
+      else this.deliver(message(id))
     })
+  }
+
+  /**
+   * Posts one message. The port serialises it at once, and throws for what it cannot serialise (a
+   * list nested thousands deep, a function): that fails this request alone, the engine is still
+   * there. A process that is gone is told by its exit, which answers everything with `fail`.
+   */
+  private deliver(message: ToEngine): void {
+    try {
+      this.port.post(message)
+    } catch (err) {
+      const waiting = this.pending.get(message.id)
+      if (!waiting) return
+      this.pending.delete(message.id)
+      const what = message.kind === 'call' ? `The ${message.method} call` : message.kind === 'media' ? 'The media request' : 'The stop request'
+      const reason = `${what} could not be sent to the engine (${unsendableReason(err)})`
+      const hint = 'Arguments must be plain data (text, numbers, true or false, lists and objects) nested a few levels at most.'
+      if (waiting.kind === 'call') waiting.resolve({ ok: false, error: { message: reason, hint } })
+      else if (waiting.kind === 'stop') waiting.resolve(undefined)
+      else waiting.reject(new MediaError(500, reason))
+    }
   }
 
   private receive(message: FromEngine): void {
     if (message.kind === 'ready') {
       const waiting = this.outbox ?? []
       this.outbox = null
-      for (const m of waiting) this.port.post(m)
+      for (const m of waiting) this.deliver(m)
       return
     }
     if (message.kind === 'event') return this.events.emit(message.event)

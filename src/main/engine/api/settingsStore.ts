@@ -2,19 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { type AppSettings, DEFAULT_SETTINGS } from '../../../shared/api'
-import { SdlError } from '../errors'
-import { checkRoot } from '../xmp/keywordFields'
-
-/** Each setting's check: returns the reason a value is refused, or null. */
-const RULES: { [K in keyof AppSettings]: (value: unknown) => string | null } = {
-  topN: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1000 ? null : 'must be a whole number from 1 to 1000'),
-  minScore: (v) => (v === null || (typeof v === 'number' && Number.isFinite(v)) ? null : 'must be a number, or null for no floor'),
-  suggestionCount: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 200 ? null : 'must be a whole number from 1 to 200'),
-  theme: (v) => (v === 'system' || v === 'light' || v === 'dark' ? null : "must be 'system', 'light' or 'dark'"),
-  xmpRoot: (v) => (v === null ? null : typeof v === 'string' ? checkRoot(v) : "must be the keywords' hierarchy root (e.g. AI), or null for AI"),
-  xmpNaming: (v) => (v === 'photo.jpg.xmp' || v === 'photo.xmp' ? null : "must be 'photo.jpg.xmp' or 'photo.xmp'"),
-  watchFolders: (v) => (typeof v === 'boolean' ? null : 'must be true or false')
-}
+import { SETTING_SCHEMAS, settingsPatchError, settingsPatchSchema } from './settingsSchema'
 
 /**
  * The window's settings in `<data-dir>/app-settings.json` (the pack store's settings.json is the
@@ -39,8 +27,8 @@ export class SettingsStore {
       // No file yet, or an unreadable one: the defaults.
     }
     const settings = { ...DEFAULT_SETTINGS }
-    for (const key of Object.keys(RULES) as Array<keyof AppSettings>) {
-      if (key in stored && RULES[key](stored[key]) === null) (settings as Record<string, unknown>)[key] = stored[key]
+    for (const key of Object.keys(SETTING_SCHEMAS) as Array<keyof AppSettings>) {
+      if (key in stored && SETTING_SCHEMAS[key].safeParse(stored[key]).success) (settings as Record<string, unknown>)[key] = stored[key]
     }
     this.cached = settings
     return { ...settings }
@@ -48,14 +36,9 @@ export class SettingsStore {
 
   /** Applies a partial update; a bad value refuses the whole update, naming the setting and why. */
   async update(patch: unknown): Promise<AppSettings> {
-    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new SdlError('Settings must be an object of setting names and values')
-    for (const [key, value] of Object.entries(patch)) {
-      const rule = RULES[key as keyof AppSettings]
-      if (!rule) throw new SdlError(`Unknown setting '${key}'`, `Settings: ${Object.keys(RULES).join(', ')}.`)
-      const reason = rule(value)
-      if (reason) throw new SdlError(`Setting '${key}' ${reason}`, `Got ${JSON.stringify(value)}.`)
-    }
-    const next = { ...(await this.get()), ...(patch as Partial<AppSettings>) }
+    const checked = settingsPatchSchema.safeParse(patch)
+    if (!checked.success) throw settingsPatchError(checked.error.issues[0], patch)
+    const next = { ...(await this.get()), ...checked.data }
     await writeAtomically(this.path, `${JSON.stringify(next, null, 2)}\n`)
     this.cached = next
     return { ...next }
