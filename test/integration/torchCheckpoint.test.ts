@@ -1,121 +1,14 @@
 import { copyFile, mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readOfficialVocabulary } from '../../src/main/engine/checkpoint/officialVocabulary'
-import type { StateDict, Tensor } from '../../src/main/engine/checkpoint/tensor'
+import type { StateDict, Tensor, TensorDType, TensorManifest } from '../../src/main/engine/checkpoint/tensor'
 import { readTorchCheckpoint, readTorchCheckpointBuffer } from '../../src/main/engine/checkpoint/torchCheckpoint'
+import { tresnetSdlManifest } from '../../src/main/engine/onnx/tresnetSdl'
 import { SDL_DIR, tempDir } from '../helpers/sharedData'
 import { VOCAB_DIR, gunzipFixture } from '../helpers/sdlFixtures'
+import { bytes, int, legacyCheckpoint, str, zipCheckpoint, zipFile, zipPickle, type FakeTensor } from '../helpers/checkpointBuilders'
 
-// --- pickle and file builders for small synthetic checkpoints ---------------------------------
-
-function bytes(...parts: Array<string | number | Uint8Array>): Buffer {
-  return Buffer.concat(
-    parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : typeof p === 'number' ? Buffer.of(p) : Buffer.from(p)))
-  )
-}
-const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer)
-const i32 = (n: number) => Buffer.from(Int32Array.of(n).buffer)
-const str = (s: string) => bytes('X', u32(Buffer.byteLength(s)), Buffer.from(s))
-const int = (n: number) => bytes('J', i32(n))
-const ints = (list: number[]) => bytes('(', ...list.map(int), 't')
-
-interface FakeTensor {
-  key: string
-  type: string
-  storage: string
-  numel: number
-  offset: number
-  size: number[]
-  stride: number[]
-  /** Legacy storage view: (view key, element offset, element count). */
-  view?: [string, number, number]
-}
-
-/** The body of a dict of _rebuild_tensor_v2 calls, each storage given by `pid`. */
-function stateDictPickle(tensors: FakeTensor[], pid: (t: FakeTensor) => Uint8Array): Buffer {
-  return bytes(
-    '}(',
-    ...tensors.map((t) =>
-      bytes(
-        str(t.key),
-        'ctorch._utils\n_rebuild_tensor_v2\n(',
-        pid(t),
-        'Q',
-        int(t.offset),
-        ints(t.size),
-        ints(t.stride),
-        0x89,
-        'ccollections\nOrderedDict\n)R',
-        'tR'
-      )
-    ),
-    'u'
-  )
-}
-
-const wrapped = (key: string, body: Buffer) => bytes('}(', str(key), body, str('epoch'), int(3), 'u')
-
-function legacyCheckpoint(tensors: FakeTensor[], storages: Array<[string, Buffer, number]>, wrapIn?: string): Buffer {
-  const magic = bytes(0x80, 2, 0x8a, 0x0a, Buffer.from('6cfc9c46f9206aa85019', 'hex'), '.')
-  const sysInfo = bytes(0x80, 2, '}(', str('protocol_version'), int(1001), str('little_endian'), 0x88, 'u.')
-  const pid = (t: FakeTensor) =>
-    bytes('(', str('storage'), `ctorch\n${t.type}\n`, str(t.storage), str('cpu'), int(t.numel), t.view ? bytes('(', str(t.view[0]), int(t.view[1]), int(t.view[2]), 't') : 'N', 't')
-  const body = stateDictPickle(tensors, pid)
-  return bytes(
-    magic,
-    bytes(0x80, 2, int(1001), '.'),
-    sysInfo,
-    0x80, 2, wrapIn ? wrapped(wrapIn, body) : body, '.',
-    bytes(0x80, 2, ']', '(', ...storages.map(([key]) => str(key)), 'e.'),
-    ...storages.map(([, data, numel]) => bytes(Buffer.from(BigInt64Array.of(BigInt(numel)).buffer), data))
-  )
-}
-
-/** A plain ZIP: STORED or DEFLATE entries, no zip64, as `zip` tools write (unlike torch). */
-function zipFile(entries: Array<[string, Buffer, 'stored' | 'deflate']>): Buffer {
-  const locals: Buffer[] = []
-  const centrals: Buffer[] = []
-  let offset = 0
-  for (const [name, data, method] of entries) {
-    const packed = method === 'deflate' ? deflateRawSync(data) : data
-    const fields = (sig: number) => {
-      const header = Buffer.alloc(sig === 0x04034b50 ? 30 : 46)
-      header.writeUInt32LE(sig, 0)
-      const at = sig === 0x04034b50 ? 8 : 10 // method
-      header.writeUInt16LE(method === 'deflate' ? 8 : 0, at)
-      header.writeUInt32LE(packed.length, at + 10)
-      header.writeUInt32LE(data.length, at + 14)
-      header.writeUInt16LE(Buffer.byteLength(name), at + 18)
-      if (sig !== 0x04034b50) header.writeUInt32LE(offset, 42)
-      return Buffer.concat([header, Buffer.from(name)])
-    }
-    const local = Buffer.concat([fields(0x04034b50), packed])
-    centrals.push(fields(0x02014b50))
-    locals.push(local)
-    offset += local.length
-  }
-  const directory = Buffer.concat(centrals)
-  const end = Buffer.alloc(22)
-  end.writeUInt32LE(0x06054b50, 0)
-  end.writeUInt16LE(entries.length, 8)
-  end.writeUInt16LE(entries.length, 10)
-  end.writeUInt32LE(directory.length, 12)
-  end.writeUInt32LE(offset, 16)
-  return Buffer.concat([...locals, directory, end])
-}
-
-function zipCheckpoint(tensors: FakeTensor[], storages: Array<[string, Buffer]>, wrapIn?: string): Buffer {
-  const pid = (t: FakeTensor) => bytes('(', str('storage'), `ctorch\n${t.type}\n`, str(t.storage), str('cpu'), int(t.numel), 't')
-  const body = stateDictPickle(tensors, pid)
-  const pickle = bytes(0x80, 2, wrapIn ? wrapped(wrapIn, body) : body, '.')
-  return zipFile([
-    ['archive/data.pkl', pickle, 'deflate'],
-    ['archive/byteorder', Buffer.from('little'), 'stored'],
-    ...storages.map(([key, data]): [string, Buffer, 'stored'] => [`archive/data/${key}`, data, 'stored'])
-  ])
-}
 
 const f32 = (...values: number[]) => Buffer.from(Float32Array.of(...values).buffer)
 const u16 = (...values: number[]) => Buffer.from(Uint16Array.of(...values).buffer)
@@ -155,6 +48,9 @@ interface ManifestEntry {
   dtype: string
 }
 
+/** The official model: 300-d word vectors, 7 principal vectors. */
+const OFFICIAL = tresnetSdlManifest({ dim: 300, rows: 7 })
+
 describe('readTorchCheckpoint on the SDL fixtures', () => {
   const tmp = tempDir()
   const paths = { zip: '', legacy: '' }
@@ -164,7 +60,7 @@ describe('readTorchCheckpoint on the SDL fixtures', () => {
     for (const format of ['zip', 'legacy'] as const) {
       paths[format] = await gunzipFixture(format, tmp.dir)
       const start = performance.now()
-      loaded[format] = await readTorchCheckpoint(paths[format])
+      loaded[format] = await readTorchCheckpoint(paths[format], OFFICIAL)
       console.log(`${format} fixture loaded in ${Math.round(performance.now() - start)} ms`)
     }
   })
@@ -174,6 +70,7 @@ describe('readTorchCheckpoint on the SDL fixtures', () => {
     const manifest = JSON.parse(await readFile(join(SDL_DIR, 'fixtures/tresnet_m_sdl_state_dict_manifest.json'), 'utf8')) as ManifestEntry[]
     expect(manifest).toHaveLength(433)
     const kept = manifest.filter((entry) => !entry.key.endsWith('num_batches_tracked'))
+    expect([...OFFICIAL.tensors.keys()]).toEqual(kept.map((entry) => entry.key))
     for (const stateDict of [loaded.zip, loaded.legacy]) {
       expect([...stateDict.keys()]).toEqual(kept.map((entry) => entry.key))
       for (const { key, shape, dtype } of kept) {
@@ -197,6 +94,12 @@ describe('readTorchCheckpoint on the SDL fixtures', () => {
     expect([...loaded.zip.get('embedding.weight')!.data.subarray(-2)]).toEqual([-0.011857007630169392, 0.035702597349882126])
   })
 
+  it('reads the same from a file and from memory', async () => {
+    const fromMemory = await readTorchCheckpointBuffer(await readFile(paths.zip), 'in memory', OFFICIAL)
+    const key = 'layer3.10.conv3.0.weight'
+    expect(Buffer.from(fromMemory.get(key)!.data.buffer).equals(Buffer.from(loaded.zip.get(key)!.data.buffer))).toBe(true)
+  })
+
   it('refuses truncated copies, saying so', async () => {
     for (const format of ['zip', 'legacy'] as const) {
       const cut = join(tmp.dir, `truncated-${format}.pth`)
@@ -206,7 +109,7 @@ describe('readTorchCheckpoint on the SDL fixtures', () => {
         format === 'zip'
           ? /truncated-zip\.pth is truncated or damaged: the ZIP end-of-central-directory record is missing/
           : /truncated-legacy\.pth is truncated: storage '\d+' ends past the end of the file/
-      await expect(readTorchCheckpoint(cut)).rejects.toThrow(message)
+      await expect(readTorchCheckpoint(cut, OFFICIAL)).rejects.toThrow(message)
     }
   })
 
@@ -214,23 +117,35 @@ describe('readTorchCheckpoint on the SDL fixtures', () => {
     const bytes = await readFile(paths.zip)
     const name = 'sdl_fixture_zip/data/0'
     bytes.write('sdl_fixture_zip/data/X', bytes.lastIndexOf(name)) // the central directory's copy
-    expect(() => readTorchCheckpointBuffer(bytes, 'renamed.pth')).toThrow(/renamed\.pth is damaged: storage 'data\/0' is missing from the archive/)
+    await expect(readTorchCheckpointBuffer(bytes, 'renamed.pth', OFFICIAL)).rejects.toThrow(/renamed\.pth is damaged: storage 'data\/0' is missing from the archive/)
+  })
+
+  it('names the tensor that a vocabulary of another dimension does not fit', async () => {
+    await expect(readTorchCheckpoint(paths.legacy, tresnetSdlManifest({ dim: 400, rows: 7 }))).rejects.toThrow(
+      /tensor 'embedding\.weight' has shape \[2100,2048\] but TResNet-M SDL expects \[2800,2048\] \(400-d word vectors of the vocabulary x 7 principal vectors\)/
+    )
   })
 
   it('refuses a text file and a missing file', async () => {
     const text = join(tmp.dir, 'notes.pth')
     await writeFile(text, 'these are my holiday notes, not a model\n')
-    await expect(readTorchCheckpoint(text)).rejects.toThrow(/notes\.pth is not a PyTorch checkpoint/)
-    await expect(readTorchCheckpoint(join(tmp.dir, 'absent.pth'))).rejects.toThrow(/Cannot read .*absent\.pth: no such file/)
+    await expect(readTorchCheckpoint(text, OFFICIAL)).rejects.toThrow(/notes\.pth is not a PyTorch checkpoint/)
+    await expect(readTorchCheckpoint(join(tmp.dir, 'absent.pth'), OFFICIAL)).rejects.toThrow(/Cannot read .*absent\.pth: no such file/)
   })
 })
+
+/** A manifest of exactly these tensors, each in one dtype. */
+function manifestOf(...tensors: Array<[string, number[], TensorDType]>): TensorManifest {
+  return { model: 'the test model', hint: 'test hint', tensors: new Map(tensors.map(([key, shape, dtype]) => [key, { shape, dtypes: [dtype] }])) }
+}
 
 describe('readTorchCheckpointBuffer on synthetic checkpoints', () => {
   // Storage '0' holds 0..5; 'w' reads it transposed from element 1: [[1, 3], [2, 4]].
   const transposed: FakeTensor = { key: 'w', type: 'FloatStorage', storage: '0', numel: 6, offset: 1, size: [2, 2], stride: [1, 2] }
   const floats: [string, Buffer, number] = ['0', f32(0, 1, 2, 3, 4, 5), 6]
+  const justW = manifestOf(['w', [2, 2], 'float32'])
 
-  it('applies storage offsets, strides, legacy storage views and half precision (legacy format)', () => {
+  it('applies storage offsets, strides, legacy storage views and half precision (legacy format)', async () => {
     const half: FakeTensor = { key: 'h', type: 'HalfStorage', storage: '1', numel: 4, offset: 0, size: [2], stride: [1], view: ['v', 2, 2] }
     const tracked: FakeTensor = { key: 'bn.num_batches_tracked', type: 'LongStorage', storage: '2', numel: 1, offset: 0, size: [], stride: [] }
     const file = legacyCheckpoint(
@@ -238,58 +153,106 @@ describe('readTorchCheckpointBuffer on synthetic checkpoints', () => {
       [floats, ['1', u16(0x3c00, 0xc000, 0x3800, 0x7bff), 4], ['2', Buffer.alloc(8), 1]],
       'state_dict'
     )
-    const stateDict = readTorchCheckpointBuffer(file, 'legacy.pth')
+    const stateDict = await readTorchCheckpointBuffer(file, 'legacy.pth', manifestOf(['w', [2, 2], 'float32'], ['h', [2], 'float16']))
     expect([...stateDict.keys()]).toEqual(['w', 'h'])
     expect(plain(stateDict.get('w')!)).toEqual({ dtype: 'float32', shape: [2, 2], data: [1, 3, 2, 4] })
     expect(plain(stateDict.get('h')!)).toEqual({ dtype: 'float16', shape: [2], data: [0.5, 65504] })
     expect(stateDict.get('h')!.data).toBeInstanceOf(Float32Array)
   })
 
-  it('reads a zip whose data.pkl is DEFLATE-compressed, with int64, bool and bfloat16 tensors', () => {
+  it('reads a zip whose data.pkl is DEFLATE-compressed, with int64, bool and bfloat16 tensors', async () => {
     const tensors: FakeTensor[] = [
       transposed,
       { key: 'step', type: 'LongStorage', storage: '1', numel: 1, offset: 0, size: [], stride: [] },
       { key: 'mask', type: 'BoolStorage', storage: '2', numel: 3, offset: 0, size: [3], stride: [1] },
       { key: 'b', type: 'BFloat16Storage', storage: '3', numel: 2, offset: 0, size: [2], stride: [1] }
     ]
-    const file = zipCheckpoint(tensors, [
+    const file = zipCheckpoint(zipPickle(tensors), [
       ['0', floats[1]],
       ['1', Buffer.from(BigInt64Array.of(-(2n ** 60n)).buffer)],
       ['2', Buffer.of(1, 0, 1)],
       ['3', u16(0x3fc0, 0xc100)]
     ])
-    const stateDict = readTorchCheckpointBuffer(file, 'tiny.pth')
+    const manifest = manifestOf(['w', [2, 2], 'float32'], ['step', [], 'int64'], ['mask', [3], 'bool'], ['b', [2], 'bfloat16'])
+    const stateDict = await readTorchCheckpointBuffer(file, 'tiny.pth', manifest)
     expect(plain(stateDict.get('w')!)).toEqual({ dtype: 'float32', shape: [2, 2], data: [1, 3, 2, 4] })
     expect(plain(stateDict.get('step')!)).toEqual({ dtype: 'int64', shape: [], data: [-(2n ** 60n)] })
     expect(plain(stateDict.get('mask')!)).toEqual({ dtype: 'bool', shape: [3], data: [1, 0, 1] })
     expect(plain(stateDict.get('b')!)).toEqual({ dtype: 'bfloat16', shape: [2], data: [1.5, -8] })
   })
 
-  it('refuses a view that reads past its storage, naming the key', () => {
+  it('refuses a view that reads past its storage, naming the key', async () => {
     const bad: FakeTensor = { ...transposed, key: 'layer.bad', offset: 3 }
-    for (const file of [legacyCheckpoint([bad], [floats]), zipCheckpoint([bad], [['0', floats[1]]])]) {
-      expect(() => readTorchCheckpointBuffer(file, 'bad.pth')).toThrow(/bad\.pth is damaged: tensor 'layer\.bad' .* reads element 6 of a storage that holds 6/)
+    for (const file of [legacyCheckpoint([bad], [floats]), zipCheckpoint(zipPickle([bad]), [['0', floats[1]]])]) {
+      await expect(readTorchCheckpointBuffer(file, 'bad.pth', manifestOf(['layer.bad', [2, 2], 'float32']))).rejects.toThrow(
+        /bad\.pth is damaged: tensor 'layer\.bad' .* reads element 6 of a storage that holds 6/
+      )
     }
   })
 
-  it('refuses storages that are missing or too short', () => {
-    expect(() => readTorchCheckpointBuffer(legacyCheckpoint([transposed], []), 'l.pth')).toThrow(/l\.pth is damaged: storage '0' is missing/)
-    expect(() => readTorchCheckpointBuffer(zipCheckpoint([transposed], [['0', f32(1, 2)]]), 'z.pth')).toThrow(
+  it('refuses stride 0 and overlapping strides before reading any storage, naming the key and the reason', async () => {
+    // No storage entries at all: reading one would fail differently.
+    const repeated: FakeTensor = { ...transposed, stride: [0, 1] }
+    await expect(readTorchCheckpointBuffer(zipCheckpoint(zipPickle([repeated]), []), 's.pth', justW)).rejects.toThrow(
+      /s\.pth: tensor 'w' has stride 0 in dimension 0 \(shape \[2,2\], stride \[0,1\], offset 1\), so its elements overlap/
+    )
+    const overlapping: FakeTensor = { ...transposed, stride: [1, 1] }
+    await expect(readTorchCheckpointBuffer(legacyCheckpoint([overlapping], []), 'o.pth', justW)).rejects.toThrow(
+      /o\.pth: tensor 'w' has strides that make its elements overlap or interleave \(shape \[2,2\], stride \[1,1\]/
+    )
+  })
+
+  it('refuses a tensor of another shape or dtype, or a missing one, before reading any storage', async () => {
+    const huge: FakeTensor = { ...transposed, size: [20000, 20000], stride: [0, 0] }
+    await expect(readTorchCheckpointBuffer(zipCheckpoint(zipPickle([huge]), []), 'h.pth', justW)).rejects.toThrow(
+      /h\.pth: tensor 'w' has shape \[20000,20000\] but the test model expects \[2,2\]/
+    )
+    const doubles: FakeTensor = { ...transposed, type: 'DoubleStorage' }
+    await expect(readTorchCheckpointBuffer(zipCheckpoint(zipPickle([doubles]), []), 'd.pth', justW)).rejects.toThrow(
+      /d\.pth: tensor 'w' has dtype float64 but the test model expects float32/
+    )
+    await expect(readTorchCheckpointBuffer(zipCheckpoint(zipPickle([transposed]), []), 'm.pth', manifestOf(['w', [2, 2], 'float32'], ['v', [3], 'float32']))).rejects.toThrow(
+      /m\.pth lacks tensor 'v', which the test model needs/
+    )
+  })
+
+  it('skips tensors the model does not need without reading them, however large they claim to be', async () => {
+    // 'extra' claims 400 M elements at stride 0, and its storage is not even in the file.
+    const extra: FakeTensor = { key: 'extra', type: 'FloatStorage', storage: '9', numel: 1, offset: 0, size: [20000, 20000], stride: [0, 0] }
+    for (const file of [zipCheckpoint(zipPickle([extra, transposed]), [['0', floats[1]]]), legacyCheckpoint([extra, transposed], [floats])]) {
+      const stateDict = await readTorchCheckpointBuffer(file, 'x.pth', justW)
+      expect([...stateDict.keys()]).toEqual(['w'])
+      expect(plain(stateDict.get('w')!).data).toEqual([1, 3, 2, 4])
+    }
+  })
+
+  it('refuses a storage that declares more than its tensors can need', async () => {
+    const oversized: FakeTensor = { ...transposed, numel: 1_000_000_000 }
+    for (const file of [zipCheckpoint(zipPickle([oversized]), []), legacyCheckpoint([oversized], [])]) {
+      await expect(readTorchCheckpointBuffer(file, 'big.pth', justW)).rejects.toThrow(
+        /big\.pth: storage '(data\/)?0' declares 4000000000 bytes, more than the 32 that the test model can need for 'w'/
+      )
+    }
+  })
+
+  it('refuses storages that are missing or too short', async () => {
+    await expect(readTorchCheckpointBuffer(legacyCheckpoint([transposed], []), 'l.pth', justW)).rejects.toThrow(/l\.pth is damaged: storage '0' is missing/)
+    await expect(readTorchCheckpointBuffer(zipCheckpoint(zipPickle([transposed]), [['0', f32(1, 2)]]), 'z.pth', justW)).rejects.toThrow(
       /z\.pth is damaged: storage 'data\/0' holds 8 bytes, fewer than its 6 elements need/
     )
   })
 
-  it('refuses torch.storage._load_from_bytes and other globals', () => {
+  it('refuses torch.storage._load_from_bytes and other globals', async () => {
     const pickle = bytes(0x80, 2, 'ctorch.storage\n_load_from_bytes\n', 'C', 1, 0, 0x85, 'R.')
     const file = zipFile([['archive/data.pkl', pickle, 'stored']])
-    expect(() => readTorchCheckpointBuffer(file, 'evil.pth')).toThrow(
+    await expect(readTorchCheckpointBuffer(file, 'evil.pth', justW)).rejects.toThrow(
       /Unsupported pickle global 'torch\.storage\._load_from_bytes' in evil\.pth \(archive\/data\.pkl\)/
     )
   })
 
-  it('refuses a file holding no tensors', () => {
+  it('refuses a file holding no tensors', async () => {
     const file = zipFile([['archive/data.pkl', bytes(0x80, 2, '}.'), 'stored']])
-    expect(() => readTorchCheckpointBuffer(file, 'empty.pth')).toThrow(/empty\.pth holds no tensors/)
+    await expect(readTorchCheckpointBuffer(file, 'empty.pth', justW)).rejects.toThrow(/empty\.pth holds no tensors/)
   })
 })
 
@@ -352,5 +315,11 @@ describe('readOfficialVocabulary', () => {
     )
     const missing = await vocabDir('missing', { 'classes.pickle': 'official', 'unseen_classes.pickle': 'official' })
     await expect(readOfficialVocabulary(missing)).rejects.toThrow(/Cannot read .*missing\/wordvec_array\.pickle: no such file/)
+  })
+
+  it('refuses a vocabulary file far larger than any, before reading it', async () => {
+    const dir = await vocabDir('huge', { 'classes.pickle': 'official', 'unseen_classes.pickle': 'official', 'wordvec_array.pickle': Buffer.alloc(0) })
+    await truncate(join(dir, 'wordvec_array.pickle'), 3 * 1024 ** 3) // sparse: takes no disk space
+    await expect(readOfficialVocabulary(dir)).rejects.toThrow(/huge\/wordvec_array\.pickle takes 3221225472 bytes, far more than a vocabulary file \(at most 67108864\)/)
   })
 })

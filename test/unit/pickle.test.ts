@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { SdlError } from '../../src/main/engine/errors'
-import { setState, unpickle, type UnpickleOptions } from '../../src/main/engine/checkpoint/pickle'
+import { MAX_PICKLE_VALUES, setState, unpickle, type UnpickleOptions } from '../../src/main/engine/checkpoint/pickle'
 
 /** Concatenates pickle pieces: strings are latin1 opcode text, numbers single bytes. */
 function bytes(...parts: Array<string | number | Uint8Array>): Uint8Array {
@@ -214,6 +214,46 @@ describe('unpickle', () => {
       const globals = new Map([['m.v', 1]])
       expect(() => load(data, { globals })).toThrow(message)
       expect(() => load(data, { globals })).toThrow(SdlError)
+    })
+  })
+
+  describe('stays bounded on hostile input', () => {
+    it('refuses a pickle that builds more values than any model file, whatever they are', () => {
+      const dicts = bytes(0x80, 2, Buffer.alloc(MAX_PICKLE_VALUES + 1, '}'), '.')
+      expect(() => load(dicts)).toThrow(/test\.pkl: its pickle builds more than 1000000 values \(EMPTY_DICT at byte 1000002\), far more than any model file/)
+      // References to one memoized list count too: they make a list of millions of slots.
+      const references = bytes(0x80, 2, ']', 0x94, ']', '(', Buffer.alloc(2 * MAX_PICKLE_VALUES, 'h\x00', 'latin1'), 'e.')
+      expect(() => load(references)).toThrow(/builds more than 1000000 values \(BINGET at byte/)
+    })
+
+    it('reads a long APPENDS batch, which must not go through the call stack', () => {
+      const count = 200_000
+      const list = load(bytes(0x80, 2, ']', '(', Buffer.alloc(2 * count, 'K\x07', 'latin1'), 'e.')) as number[]
+      expect(list.length).toBe(count)
+      expect(list[count - 1]).toBe(7)
+    })
+
+    it('refuses integers longer than Python reads, before converting them', () => {
+      expect(() => load(bytes('L', '9'.repeat(100_000), 'L\n.'))).toThrow(/an integer of 100000 digits, longer than any model file holds \(LONG at byte 0\)/)
+      expect(load(bytes('L', '9'.repeat(4300), 'L\n.'))).toBe(10n ** 4300n - 1n)
+      expect(() => load(bytes(0x80, 2, 0x8b, u32(1_000_000), Buffer.alloc(1_000_000), '.'))).toThrow(/an integer of 1000000 bytes, longer than any model file holds \(LONG4 at byte 2\)/)
+    })
+
+    it('refuses strings longer than the data, without allocating them', () => {
+      expect(() => load(bytes(0x80, 4, 0x8d, u64(2 ** 40), 'abc'))).toThrow(/ends inside BINUNICODE8 at byte 2/)
+      expect(() => load(bytes(0x80, 4, 0x8e, u64(2 ** 62), 'abc'))).toThrow(/ends inside BINBYTES8 at byte 2/)
+    })
+
+    it('quotes a huge bad literal only in part', () => {
+      const error = (() => {
+        try {
+          load(bytes('F', 'x'.repeat(1_000_000), '\n.'))
+        } catch (err) {
+          return err as Error
+        }
+      })()
+      expect(error?.message).toMatch(/bad float 'x{40}\.\.\.' \(FLOAT at byte 0\)/)
+      expect(error!.message.length).toBeLessThan(200)
     })
   })
 })

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SdlError } from '../errors'
 import { setState, unpickle, type Stateful } from './pickle'
@@ -56,10 +56,21 @@ export async function readOfficialVocabulary(dir: string): Promise<OfficialVocab
   return { tags, unseen: tags.filter((tag) => unseenSet.has(tag)), dim, vectors: transposeToRows(array, wordvecPath) }
 }
 
+/**
+ * The official files take 1.2 MB at most (the word vectors); parsing one takes a few times its
+ * size, so a file far larger is refused before it is read.
+ */
+const MAX_FILE_BYTES = 64 * 1024 * 1024
+
 async function load(path: string): Promise<unknown> {
-  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+  const cannotRead = (err: NodeJS.ErrnoException) => {
     throw new SdlError(`Cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, VOCABULARY_HINT)
-  })
+  }
+  const { size } = await stat(path).catch(cannotRead)
+  if (size > MAX_FILE_BYTES) {
+    throw new SdlError(`${path} takes ${size} bytes, far more than a vocabulary file (at most ${MAX_FILE_BYTES}).`, VOCABULARY_HINT)
+  }
+  const bytes = await readFile(path).catch(cannotRead)
   return unpickle(bytes, { source: path, globals: NUMPY_GLOBALS }).value
 }
 

@@ -37,6 +37,9 @@ export interface UnpickleOptions {
   offset?: number
 }
 
+/** The pickle's bytes end before its STOP: the file is cut short, or only its start was read. */
+export class TruncatedPickleError extends SdlError {}
+
 export interface UnpickleResult {
   value: unknown
   /** The offset just past the STOP opcode, where a following pickle would start. */
@@ -122,6 +125,17 @@ const OP_NAMES = new Map<number, string>(Object.entries(OP).map(([name, code]) =
 
 const HIGHEST_PROTOCOL = 5
 
+/**
+ * Values one pickle may push. A state dict of a few hundred tensors pushes tens of thousands;
+ * without a cap, a few megabytes of one-byte opcodes (EMPTY_DICT, say) would build millions of
+ * objects and take gigabytes.
+ */
+export const MAX_PICKLE_VALUES = 1_000_000
+/** Python itself refuses to parse longer decimal integers (sys.int_info.default_max_str_digits). */
+const MAX_INT_DIGITS = 4300
+/** LONG4's little-endian bytes for an integer of about MAX_INT_DIGITS digits. */
+const MAX_INT_BYTES = 1800
+
 class Machine {
   private pos: number
   private opStart = 0
@@ -131,6 +145,7 @@ class Machine {
   /** Stack heights at each open MARK. */
   private readonly marks: number[] = []
   private readonly memo = new Map<number, unknown>()
+  private pushed = 0
   /** Resolved global -> its pickle name, so a failed call can say what it called. */
   private readonly globalNames = new Map<unknown, string>()
 
@@ -145,7 +160,7 @@ class Machine {
   run(): UnpickleResult {
     for (;;) {
       if (this.pos >= this.data.length) {
-        throw new SdlError(
+        throw new TruncatedPickleError(
           `${this.options.source} is truncated or damaged: its pickle data ends at byte ${this.pos} without a STOP opcode.`,
           TRUNCATED_HINT
         )
@@ -203,8 +218,11 @@ class Machine {
         return this.push(toInt(this.parseBigInt(this.line().replace(/L$/, ''))))
       case OP.LONG1:
         return this.push(this.longBytes(this.u8()))
-      case OP.LONG4:
-        return this.push(this.longBytes(this.length32(true)))
+      case OP.LONG4: {
+        const n = this.length32(true)
+        if (n > MAX_INT_BYTES) this.fail(`an integer of ${n} bytes, longer than any model file holds`)
+        return this.push(this.longBytes(n))
+      }
       case OP.FLOAT:
         return this.push(this.parseFloat(this.line()))
       case OP.BINFLOAT:
@@ -255,7 +273,9 @@ class Machine {
       }
       case OP.APPENDS: {
         const items = this.popMark()
-        this.list().push(...items)
+        const list = this.list()
+        // One by one: spreading a long batch into push() would overflow the call stack.
+        for (const item of items) list.push(item)
         return
       }
       case OP.EMPTY_DICT:
@@ -347,6 +367,12 @@ class Machine {
   // --- stack -------------------------------------------------------------------------------
 
   private push(value: unknown): void {
+    if (++this.pushed > MAX_PICKLE_VALUES) {
+      throw new SdlError(
+        `${this.options.source}: its pickle builds more than ${MAX_PICKLE_VALUES} values (${this.opName()} at byte ${this.opStart}), far more than any model file; it was not loaded.`,
+        DAMAGED_HINT
+      )
+    }
     this.stack.push(value)
   }
 
@@ -415,7 +441,7 @@ class Machine {
 
   private memoIndex(text: string): number {
     const index = Number(text)
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(index)) this.fail(`bad memo index '${text}'`)
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(index)) this.fail(`bad memo index '${clip(text)}'`)
     return index
   }
 
@@ -481,7 +507,7 @@ class Machine {
   }
 
   private truncated(): never {
-    throw new SdlError(
+    throw new TruncatedPickleError(
       `${this.options.source} is truncated or damaged: its pickle data ends inside ` +
         `${this.opName()} at byte ${this.opStart}.`,
       TRUNCATED_HINT
@@ -532,14 +558,15 @@ class Machine {
   }
 
   private parseBigInt(text: string): bigint {
-    if (!/^[+-]?\d+$/.test(text)) this.fail(`bad integer '${text}'`)
+    if (text.length > MAX_INT_DIGITS + 1) this.fail(`an integer of ${text.length} digits, longer than any model file holds`)
+    if (!/^[+-]?\d+$/.test(text)) this.fail(`bad integer '${clip(text)}'`)
     return BigInt(text)
   }
 
   private parseFloat(text: string): number {
     // Python writes repr(float): digits, or inf / -inf / nan, which Number() does not read.
     const value = Number(text.replace(/^([+-]?)inf$/, '$1Infinity'))
-    if (Number.isNaN(value) && text !== 'nan') this.fail(`bad float '${text}'`)
+    if (Number.isNaN(value) && text !== 'nan') this.fail(`bad float '${clip(text)}'`)
     return value
   }
 
@@ -563,6 +590,11 @@ class Machine {
 
 const TRUNCATED_HINT = 'The file is incomplete; download or copy it again.'
 const DAMAGED_HINT = 'The file is damaged or is not a model checkpoint; download it again.'
+
+/** Keeps error messages short when a pickle holds a huge bad literal. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text
+}
 
 function isStateful(value: unknown): value is Stateful {
   return typeof value === 'object' && value !== null && typeof (value as Partial<Stateful>)[setState] === 'function'

@@ -29,3 +29,24 @@ export type StateDict = Map<string, Tensor>
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1)
 }
+
+/** A tensor a model needs: its shape, and the dtypes it may be stored in. */
+export interface ExpectedTensor {
+  shape: readonly number[]
+  dtypes: readonly TensorDType[]
+  /** Where a dimension comes from something other than the architecture (e.g. the vocabulary), says so. */
+  note?: string
+}
+
+/**
+ * What a checkpoint must hold for a model. Readers check every tensor against it before reading
+ * any data, and skip tensors it does not list, so a file's claims cannot make them allocate more
+ * than the model needs.
+ */
+export interface TensorManifest {
+  /** Names the model in errors. */
+  model: string
+  /** The hint of errors about tensors that do not fit. */
+  hint: string
+  tensors: ReadonlyMap<string, ExpectedTensor>
+}

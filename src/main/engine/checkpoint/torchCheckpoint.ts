@@ -1,30 +1,38 @@
-import { readFile } from 'node:fs/promises'
 import { SdlError } from '../errors'
-import { unpickle, type UnpickleOptions } from './pickle'
-import { elementCount, type StateDict, type Tensor, type TensorDType } from './tensor'
-import { looksLikeZip, ZipArchive } from './zipArchive'
+import { bufferSource, withFileSource, type ByteSource } from './byteSource'
+import { TruncatedPickleError, unpickle, type UnpickleOptions } from './pickle'
+import { elementCount, type ExpectedTensor, type StateDict, type Tensor, type TensorDType, type TensorManifest } from './tensor'
+import { looksLikeZip, UNEXPECTED_HINT, ZipArchive } from './zipArchive'
 
 /**
- * Reads the state dict of a PyTorch checkpoint without PyTorch and without running any of the
- * file's code: both torch.save formats (the ZIP archive of torch >= 1.6 and the older stream of
- * pickles) go through the allow-listed unpickler, which only ever builds tensor descriptions.
- * The tensors are materialized afterwards, because the legacy format stores the raw data after
- * the pickle that describes it.
+ * Reads the tensors that `expected` lists from a PyTorch checkpoint, without PyTorch and without
+ * running any of the file's code: both torch.save formats (the ZIP archive of torch >= 1.6 and the
+ * older stream of pickles) go through the allow-listed unpickler, which only ever builds tensor
+ * descriptions. Every description is checked against `expected` before any tensor data is read,
+ * and each storage is read only up to what its tensors need, so no file can make this take more
+ * memory than the model's own tensors (plus a pickle of at most MAX_PICKLE_BYTES).
  */
-export async function readTorchCheckpoint(path: string): Promise<StateDict> {
-  const buffer = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-    throw new SdlError(`Cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
-  })
-  return readTorchCheckpointBuffer(buffer, path)
+export async function readTorchCheckpoint(path: string, expected: TensorManifest): Promise<StateDict> {
+  return withFileSource(path, (bytes) => readCheckpoint(bytes, expected))
 }
 
 /** Same as readTorchCheckpoint for bytes already in memory; `source` names them in errors. */
-export function readTorchCheckpointBuffer(buffer: Buffer, source: string): StateDict {
-  if (looksLikeZip(buffer)) return readZipCheckpoint(buffer, source)
-  if (buffer[0] === PROTO_OPCODE) return readLegacyCheckpoint(buffer, source)
-  throw notACheckpoint(source)
+export async function readTorchCheckpointBuffer(buffer: Buffer, source: string, expected: TensorManifest): Promise<StateDict> {
+  return readCheckpoint(bufferSource(buffer, source), expected)
 }
 
+async function readCheckpoint(bytes: ByteSource, expected: TensorManifest): Promise<StateDict> {
+  const head = await bytes.read(0, 4)
+  if (looksLikeZip(head)) return readZipCheckpoint(bytes, expected)
+  if (head[0] === PROTO_OPCODE) return readLegacyCheckpoint(bytes, expected)
+  throw notACheckpoint(bytes.name)
+}
+
+/**
+ * A state dict's pickle only describes its tensors, in a few hundred bytes each (the official
+ * model's takes 65 KB); a pickle of megabytes is not a model's.
+ */
+const MAX_PICKLE_BYTES = 8 * 1024 * 1024
 const PROTO_OPCODE = 0x80
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn
 const LEGACY_PROTOCOL_VERSION = 1001
@@ -51,13 +59,17 @@ const STORAGE_TYPES: Record<string, StorageType> = {
   BoolStorage: new StorageType('bool', 1)
 }
 
-/** A persistent id resolved: `numel` elements of type `type`, from element `offset` of storage `key`. */
+/**
+ * A persistent id resolved: `numel` elements of type `type`, from element `offset` of storage
+ * `key`, which holds `rootNumel` elements in all (legacy files can view part of a storage).
+ */
 class StorageRef {
   constructor(
     readonly key: string,
     readonly type: StorageType,
     readonly offset: number,
-    readonly numel: number
+    readonly numel: number,
+    readonly rootNumel: number
   ) {}
 }
 
@@ -98,8 +110,9 @@ const GLOBALS: ReadonlyMap<string, unknown> = new Map<string, unknown>([
 
 // --- zip format ------------------------------------------------------------------------------
 
-function readZipCheckpoint(buffer: Buffer, source: string): StateDict {
-  const zip = ZipArchive.open(buffer, source)
+async function readZipCheckpoint(bytes: ByteSource, expected: TensorManifest): Promise<StateDict> {
+  const source = bytes.name
+  const zip = await ZipArchive.open(bytes)
   // Entries live under one top-level folder named after the file torch.save first wrote.
   const pickleName = [...zip.entries.keys()].find((name) => /^[^/]+\/data\.pkl$/.test(name))
   if (!pickleName) {
@@ -107,30 +120,28 @@ function readZipCheckpoint(buffer: Buffer, source: string): StateDict {
   }
   const prefix = pickleName.slice(0, -'data.pkl'.length)
   const byteOrderName = `${prefix}byteorder`
-  if (zip.entries.has(byteOrderName)) checkLittleEndian(zip.read(byteOrderName).toString('latin1') === 'little', source)
+  if (zip.entries.has(byteOrderName)) {
+    checkLittleEndian((await zip.read(byteOrderName, 'little'.length)).toString('latin1') === 'little', source)
+  }
 
-  const root = unpickle(zip.read(pickleName), {
+  const root = unpickle(await zip.read(pickleName, MAX_PICKLE_BYTES), {
     source: `${source} (${pickleName})`,
     globals: GLOBALS,
     persistentLoad: (pid) => {
       const [type, key, , numel] = storagePid(pid, 5)
-      return new StorageRef(key, type, 0, numel)
+      return new StorageRef(key, type, 0, numel, numel)
     }
   }).value
 
-  return buildStateDict(root, source, (ref) => {
-    const name = `data/${ref.key}`
-    if (!zip.entries.has(prefix + name)) {
-      throw new SdlError(`${source} is damaged: storage '${name}' is missing from the archive.`, DAMAGED_HINT)
+  return buildStateDict(root, source, expected, {
+    name: (key) => `data/${key}`,
+    read: async (key, byteLength) => {
+      const name = `${prefix}data/${key}`
+      if (!zip.entries.has(name)) {
+        throw new SdlError(`${source} is damaged: storage 'data/${key}' is missing from the archive.`, DAMAGED_HINT)
+      }
+      return zip.read(name, byteLength)
     }
-    const bytes = zip.read(prefix + name)
-    if (bytes.length < (ref.offset + ref.numel) * ref.type.itemSize) {
-      throw new SdlError(
-        `${source} is damaged: storage '${name}' holds ${bytes.length} bytes, fewer than its ${ref.numel} elements need.`,
-        DAMAGED_HINT
-      )
-    }
-    return bytes
   })
 }
 
@@ -141,12 +152,23 @@ function readZipCheckpoint(buffer: Buffer, source: string): StateDict {
  * object (whose persistent ids name root storages, optionally viewed at an element offset), then
  * the list of storage keys, then each storage as an int64 element count and its raw bytes.
  */
-function readLegacyCheckpoint(buffer: Buffer, source: string): StateDict {
+async function readLegacyCheckpoint(bytes: ByteSource, expected: TensorManifest): Promise<StateDict> {
+  const source = bytes.name
+  // Only the pickles are read whole; they come first, and the storages are read one by one later.
+  const head = await bytes.read(0, MAX_PICKLE_BYTES)
   let position = 0
   const next = (options: Partial<UnpickleOptions> = {}): unknown => {
-    const result = unpickle(buffer, { source, globals: GLOBALS, ...options, offset: position })
-    position = result.end
-    return result.value
+    try {
+      const result = unpickle(head, { source, globals: GLOBALS, ...options, offset: position })
+      position = result.end
+      return result.value
+    } catch (err) {
+      if (!(err instanceof TruncatedPickleError) || head.length === bytes.size) throw err
+      throw new SdlError(
+        `${source}: its pickles run past the first ${MAX_PICKLE_BYTES} bytes, more than any model's state dict needs.`,
+        UNEXPECTED_HINT
+      )
+    }
   }
   if (next() !== LEGACY_MAGIC) throw notACheckpoint(source)
   const version = next()
@@ -157,48 +179,63 @@ function readLegacyCheckpoint(buffer: Buffer, source: string): StateDict {
   if (!(sysInfo instanceof Map)) throw new SdlError(`${source} is damaged: its sys_info is not a dict.`, DAMAGED_HINT)
   checkLittleEndian(sysInfo.get('little_endian') === true, source)
 
-  const roots = new Map<string, { type: StorageType; numel: number }>()
+  const roots = new Map<string, StorageType>()
   const root = next({
     persistentLoad: (pid) => {
       const [type, key, , numel, view] = storagePid(pid, 6)
-      roots.set(key, { type, numel })
-      if (view === null) return new StorageRef(key, type, 0, numel)
+      roots.set(key, type)
+      if (view === null) return new StorageRef(key, type, 0, numel, numel)
       if (!Array.isArray(view) || view.length !== 3) throw new Error('bad storage view metadata')
-      return new StorageRef(key, type, index(view[1], 'view offset'), index(view[2], 'view size'))
+      return new StorageRef(key, type, index(view[1], 'view offset'), index(view[2], 'view size'), numel)
     }
   })
   const keys = next()
   if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) {
     throw new SdlError(`${source} is damaged: its storage key list is not a list of strings.`, DAMAGED_HINT)
   }
+  const stored = await locateLegacyStorages(bytes, keys, roots, position)
 
-  const storages = new Map<string, Uint8Array>()
+  return buildStateDict(root, source, expected, {
+    name: (key) => key,
+    read: async (key, byteLength) => {
+      const at = stored.get(key)
+      if (!at) throw new SdlError(`${source} is damaged: storage '${key}' is missing.`, DAMAGED_HINT)
+      if (at.byteLength > byteLength) {
+        throw new SdlError(
+          `${source}: storage '${key}' holds ${at.byteLength} bytes, more than the ${byteLength} its description declares.`,
+          UNEXPECTED_HINT
+        )
+      }
+      return bytes.read(at.offset, at.byteLength)
+    }
+  })
+}
+
+/** Where each storage's bytes lie, found from the element counts alone, without reading any data. */
+async function locateLegacyStorages(
+  bytes: ByteSource,
+  keys: string[],
+  roots: ReadonlyMap<string, StorageType>,
+  start: number
+): Promise<Map<string, { offset: number; byteLength: number }>> {
+  const source = bytes.name
+  const located = new Map<string, { offset: number; byteLength: number }>()
+  let position = start
   for (const key of keys) {
-    const info = roots.get(key)
-    if (!info) throw new SdlError(`${source} is damaged: it stores data for unknown storage '${key}'.`, DAMAGED_HINT)
-    const truncated = new SdlError(
-      `${source} is truncated: storage '${key}' ends past the end of the file.`,
-      'The file is incomplete; download or copy it again.'
-    )
-    if (position + 8 > buffer.length) throw truncated
-    const count = buffer.readBigInt64LE(position)
-    const end = position + 8 + Number(count) * info.type.itemSize
-    if (count < 0n || end > buffer.length) throw truncated
-    storages.set(key, buffer.subarray(position + 8, end))
-    position = end
-  }
-
-  return buildStateDict(root, source, (ref) => {
-    const bytes = storages.get(ref.key)
-    if (!bytes) throw new SdlError(`${source} is damaged: storage '${ref.key}' is missing.`, DAMAGED_HINT)
-    if (bytes.length < (ref.offset + ref.numel) * ref.type.itemSize) {
+    const type = roots.get(key)
+    if (!type) throw new SdlError(`${source} is damaged: it stores data for unknown storage '${key}'.`, DAMAGED_HINT)
+    const count = position + 8 <= bytes.size ? (await bytes.read(position, 8)).readBigInt64LE(0) : -1n
+    const end = BigInt(position + 8) + count * BigInt(type.itemSize)
+    if (count < 0n || end > BigInt(bytes.size)) {
       throw new SdlError(
-        `${source} is damaged: storage '${ref.key}' is shorter than the views into it need.`,
-        DAMAGED_HINT
+        `${source} is truncated: storage '${key}' ends past the end of the file.`,
+        'The file is incomplete; download or copy it again.'
       )
     }
-    return bytes
-  })
+    located.set(key, { offset: position + 8, byteLength: Number(end) - position - 8 })
+    position = Number(end)
+  }
+  return located
 }
 
 // --- shared ----------------------------------------------------------------------------------
@@ -220,26 +257,119 @@ function checkLittleEndian(little: boolean, source: string): void {
   }
 }
 
+/** How a format names its storages in errors, and reads one (at most `byteLength` bytes). */
+interface StorageReader {
+  name(key: string): string
+  read(key: string, byteLength: number): Promise<Uint8Array>
+}
+
 /**
- * Picks the state dict (`state_dict` or `model` of a training checkpoint, or the whole object)
- * and copies each tensor out of its storage. BatchNorm's num_batches_tracked counters are dropped:
- * they only matter for training.
+ * Picks the state dict (`state_dict` or `model` of a training checkpoint, or the whole object),
+ * checks every tensor `expected` lists against it, then reads each storage those tensors use,
+ * once, and copies the tensors out of it. Other entries (BatchNorm's num_batches_tracked, an
+ * optimizer's state) are never read.
  */
-function buildStateDict(root: unknown, source: string, storageBytes: (ref: StorageRef) => Uint8Array): StateDict {
+async function buildStateDict(root: unknown, source: string, expected: TensorManifest, storages: StorageReader): Promise<StateDict> {
+  const views = expectedViews(root, source, expected)
+  const byStorage = new Map<string, [string, TensorView][]>()
+  for (const [key, view] of views) {
+    const group = byStorage.get(view.storage.key) ?? []
+    group.push([key, view])
+    byStorage.set(view.storage.key, group)
+  }
+  const largest = Math.max(...[...expected.tensors.values()].map(byteSize))
+  const tensors = new Map<string, Tensor>()
+  for (const [storageKey, group] of byStorage) {
+    const name = storages.name(storageKey)
+    const declared = Math.max(...group.map(([, view]) => view.storage.rootNumel * view.storage.type.itemSize))
+    // Views may leave part of a storage unused, but never more than the model's largest tensor.
+    const allowed = largest + group.reduce((sum, [key]) => sum + byteSize(expected.tensors.get(key)!), 0)
+    if (declared > allowed) {
+      throw new SdlError(
+        `${source}: storage '${name}' declares ${declared} bytes, more than the ${allowed} that ${expected.model} can need for '${group[0][0]}'.`,
+        expected.hint
+      )
+    }
+    const bytes = await storages.read(storageKey, declared)
+    for (const [key, view] of group) {
+      const { offset, numel, type } = view.storage
+      if (bytes.length < (offset + numel) * type.itemSize) {
+        throw new SdlError(
+          `${source} is damaged: storage '${name}' holds ${bytes.length} bytes, fewer than its ${offset + numel} elements need.`,
+          DAMAGED_HINT
+        )
+      }
+      tensors.set(key, materialize(view, bytes))
+    }
+  }
+  return new Map([...views.keys()].map((key) => [key, tensors.get(key)!]))
+}
+
+/** The expected tensors' views, in the file's order, each checked against its expected shape and dtype. */
+function expectedViews(root: unknown, source: string, expected: TensorManifest): Map<string, TensorView> {
   const dict =
     root instanceof Map ? [root.get('state_dict'), root.get('model')].find((v) => v instanceof Map) ?? root : undefined
-  const stateDict: StateDict = new Map()
-  for (const [key, value] of dict instanceof Map ? dict : []) {
-    if (typeof key !== 'string' || !(value instanceof TensorView) || key.endsWith('num_batches_tracked')) continue
-    stateDict.set(key, materialize(key, value, storageBytes(value.storage), source))
-  }
-  if (stateDict.size === 0) {
+  const entries = dict instanceof Map ? [...dict] : []
+  if (!entries.some(([, value]) => value instanceof TensorView)) {
     throw new SdlError(
       `${source} holds no tensors: expected a state dict, or a dict with 'model' or 'state_dict' holding one.`
     )
   }
-  return stateDict
+  const views = new Map<string, TensorView>()
+  for (const [key, value] of entries) {
+    const spec = typeof key === 'string' ? expected.tensors.get(key) : undefined
+    if (!spec) continue
+    if (!(value instanceof TensorView)) {
+      throw new SdlError(`${source}: '${key}' is ${describe(value)}, not a tensor as ${expected.model} expects.`, expected.hint)
+    }
+    checkView(key, value, spec, source, expected)
+    views.set(key, value)
+  }
+  const missing = [...expected.tensors.keys()].find((key) => !views.has(key))
+  if (missing !== undefined) {
+    throw new SdlError(`${source} lacks tensor '${missing}', which ${expected.model} needs.`, expected.hint)
+  }
+  return views
 }
+
+/**
+ * Refuses a view whose dtype or shape the model does not expect, whose strides make elements
+ * overlap (stride 0 repeats one element across a whole dimension), or that reads past its storage.
+ */
+function checkView(key: string, view: TensorView, spec: ExpectedTensor, source: string, expected: TensorManifest): void {
+  const { dtype } = view.storage.type
+  const layout = `shape [${view.shape}], stride [${view.stride}], offset ${view.storageOffset}`
+  const refuse = (why: string) => new SdlError(`${source}: tensor '${key}' ${why}.`, expected.hint)
+  if (!spec.dtypes.includes(dtype)) throw refuse(`has dtype ${dtype} but ${expected.model} expects ${spec.dtypes.join(' or ')}`)
+  if (view.shape.length !== spec.shape.length || view.shape.some((size, d) => size !== spec.shape[d])) {
+    const note = spec.note ? ` (${spec.note})` : ''
+    throw refuse(`has shape [${view.shape}] but ${expected.model} expects [${spec.shape}]${note}`)
+  }
+  // Walking the dimensions from the smallest stride up, each must step past every element the smaller ones reach.
+  const dims = view.shape.map((size, d) => ({ size, d, stride: view.stride[d] })).filter((dim) => dim.size > 1)
+  let reach = 0
+  for (const { size, d, stride } of dims.sort((a, b) => a.stride - b.stride)) {
+    if (stride === 0) throw refuse(`has stride 0 in dimension ${d} (${layout}), so its elements overlap`)
+    if (stride <= reach) throw refuse(`has strides that make its elements overlap or interleave (${layout})`)
+    reach += (size - 1) * stride
+  }
+  const last = view.storageOffset + reach
+  if (elementCount(view.shape) > 0 && last >= view.storage.numel) {
+    throw new SdlError(
+      `${source} is damaged: tensor '${key}' (${layout}) reads element ${last} of a storage that holds ${view.storage.numel}.`,
+      DAMAGED_HINT
+    )
+  }
+}
+
+/** The most bytes `spec`'s tensor can take in the file, in the widest dtype it may be stored in. */
+function byteSize(spec: ExpectedTensor): number {
+  return elementCount(spec.shape) * Math.max(...spec.dtypes.map((dtype) => ITEM_SIZES[dtype]))
+}
+
+const ITEM_SIZES: Record<TensorDType, number> = Object.fromEntries(
+  Object.values(STORAGE_TYPES).map((type) => [type.dtype, type.itemSize])
+) as Record<TensorDType, number>
 
 type StoredArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array
 
@@ -257,24 +387,21 @@ const ARRAY_OF: Record<TensorDType, (buffer: ArrayBuffer) => StoredArray> = {
   bool: (b) => new Uint8Array(b)
 }
 
-function materialize(key: string, view: TensorView, root: Uint8Array, source: string): Tensor {
-  const { type, numel: available } = view.storage
+/** Copies a view that checkView accepted out of its storage's bytes, row-major. */
+function materialize(view: TensorView, root: Uint8Array): Tensor {
+  const { type } = view.storage
   const numel = elementCount(view.shape)
   // The highest element the view reads, relative to the (possibly offset) storage.
   const last = view.shape.reduce((at, size, d) => at + (size - 1) * view.stride[d], view.storageOffset)
-  if (numel > 0 && last >= available) {
-    throw new SdlError(
-      `${source} is damaged: tensor '${key}' (shape [${view.shape}], stride [${view.stride}], offset ` +
-        `${view.storageOffset}) reads element ${last} of a storage that holds ${available}.`,
-      DAMAGED_HINT
-    )
-  }
-  // Copy just the elements the view spans into a fresh, aligned buffer.
   const spanned = numel === 0 ? 0 : last - view.storageOffset + 1
   const start = (view.storage.offset + view.storageOffset) * type.itemSize
-  const region = new Uint8Array(spanned * type.itemSize)
-  region.set(root.subarray(start, start + region.length))
-  const elements = ARRAY_OF[type.dtype](region.buffer)
+  const length = spanned * type.itemSize
+  // A storage read into a buffer of its own that the view spans whole is used as it is; anything
+  // else is copied into a fresh, aligned buffer, so a tensor never keeps a file's bytes alive.
+  const owned = root.byteOffset === 0 && root.byteLength === root.buffer.byteLength && start === 0 && length === root.byteLength
+  const region = owned ? root : new Uint8Array(length)
+  if (!owned) region.set(root.subarray(start, start + length))
+  const elements = ARRAY_OF[type.dtype](region.buffer as ArrayBuffer)
   const data = isContiguous(view.shape, view.stride) ? elements : gather(elements, view.shape, view.stride, type)
   return { dtype: type.dtype, shape: [...view.shape], data: widen(data, type.dtype) }
 }

@@ -5,7 +5,7 @@ import { readOfficialVocabulary } from '../checkpoint/officialVocabulary'
 import { readTorchCheckpoint } from '../checkpoint/torchCheckpoint'
 import { SdlError } from '../errors'
 import { readOnnxMetadata } from '../onnx/onnxMetadata'
-import { buildTresnetSdlOnnx, validateTresnetSdlStateDict } from '../onnx/tresnetSdl'
+import { buildTresnetSdlOnnx, tresnetSdlManifest, validateTresnetSdlStateDict } from '../onnx/tresnetSdl'
 import type { PackManifest } from './packManifest'
 import type { PackStore } from './packStore'
 import { SUPPORTED_INPUT, parseSdlMetadata } from './sdlMetadata'
@@ -43,15 +43,10 @@ export async function importSdlCheckpoint(store: PackStore, opts: ImportOptions)
       step(`Reading vocabulary from ${opts.vocabDir}`)
       const vocab = await readOfficialVocabulary(opts.vocabDir)
       step(`Reading checkpoint ${opts.checkpointPath}`)
-      const stateDict = await readTorchCheckpoint(opts.checkpointPath)
+      // Only tensors of the shapes that fit this vocabulary are read, so a hostile file cannot make the import allocate more.
+      const stateDict = await readTorchCheckpoint(opts.checkpointPath, tresnetSdlManifest({ dim: vocab.dim, rows: OFFICIAL_SDL_ROWS }))
       step('Checking every tensor against the TResNet-M SDL architecture')
       const { dim } = validateTresnetSdlStateDict(stateDict, { rows: OFFICIAL_SDL_ROWS })
-      if (dim !== vocab.dim) {
-        throw new SdlError(
-          `The checkpoint embeds into ${dim} dimensions but the vocabulary's word vectors have ${vocab.dim}`,
-          'Use the vocabulary files that belong to this checkpoint.'
-        )
-      }
       const description = `SDL TResNet-M, imported from ${basename(opts.checkpointPath)}`
       step('Building the ONNX graph (batch norm folded into convolutions)')
       const onnx = buildTresnetSdlOnnx(stateDict, {

@@ -3,7 +3,7 @@
  * to validate a PyTorch state dict and to write the equivalent ONNX graph, so that no Python
  * converter is needed on a user's machine.
  */
-import { elementCount, type StateDict, type Tensor, type TensorDType } from '../checkpoint/tensor'
+import { elementCount, type StateDict, type Tensor, type TensorDType, type TensorManifest } from '../checkpoint/tensor'
 import { SdlError } from '../errors'
 import { attr, encodeOnnxModel, OnnxGraphBuilder } from './onnxModel'
 
@@ -135,12 +135,29 @@ const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i])
 
+const CHECKPOINT_HINT =
+  'Use the official SDL model (NUS_mtresnet_224.pth from Alibaba-MIIL/ZS_SDL); ' +
+  'if it is that file, download it again: it may be damaged.'
+
 function invalid(message: string): SdlError {
-  return new SdlError(
-    `Not a TResNet-M SDL checkpoint: ${message}.`,
-    'Use the official SDL model (NUS_mtresnet_224.pth from Alibaba-MIIL/ZS_SDL); ' +
-      'if it is that file, download it again: it may be damaged.'
+  return new SdlError(`Not a TResNet-M SDL checkpoint: ${message}.`, CHECKPOINT_HINT)
+}
+
+/**
+ * The tensors a checkpoint reader must find for TResNet-M SDL with `dim`-d word vectors and
+ * `rows` principal vectors, in any floating-point dtype.
+ */
+export function tresnetSdlManifest(opts: { dim: number; rows: number }): TensorManifest {
+  const dtypes = [...FLOAT_DTYPES]
+  const tensors = new Map(
+    [...tresnetSdlParameterShapes(opts.dim * opts.rows)].map(([key, shape]) => [
+      key,
+      key === EMBEDDING_KEY
+        ? { shape, dtypes, note: `${opts.dim}-d word vectors of the vocabulary x ${opts.rows} principal vectors` }
+        : { shape, dtypes }
+    ])
   )
+  return { model: 'TResNet-M SDL', hint: CHECKPOINT_HINT, tensors }
 }
 
 /**
