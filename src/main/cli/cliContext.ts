@@ -1,6 +1,7 @@
 import { Engine } from '../engine/engine'
 import { SdlError } from '../engine/errors'
 import type { ExecutionProviderChoice } from '../engine/inference/executionProviders'
+import { describeDatabaseError } from '../engine/store/damage'
 
 export interface CliStreams {
   stdout: NodeJS.WritableStream
@@ -60,8 +61,11 @@ export class CliContext {
   }
 }
 
-export function describeError(err: unknown): { message: string; hint?: string } {
+/** An error as the user reads it; `dataDir` lets a damaged library's message name its files and backups. */
+export function describeError(err: unknown, dataDir?: string): { message: string; hint?: string } {
   if (err instanceof SdlError) return { message: err.message, hint: err.hint }
+  const database = describeDatabaseError(err, dataDir)
+  if (database) return { message: database.message, hint: database.hint }
   if (err instanceof Error) return { message: err.message }
   return { message: String(err) }
 }

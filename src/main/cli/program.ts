@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from 'commander'
 import { EXECUTION_PROVIDER_CHOICES } from '../engine/inference/executionProviders'
+import { LibraryBusyError } from '../engine/errors'
 import { ENGINE_VERSION } from '../engine/version'
 import { CliContext, type CliStreams, type GlobalOptions, describeError } from './cliContext'
+import { registerBackupCommands } from './commands/backupCommands'
 import { registerLexiconCommands } from './commands/lexiconCommands'
 import { registerLibraryCommands } from './commands/libraryCommands'
 import { registerModelCommands } from './commands/modelCommands'
@@ -14,7 +16,8 @@ import { registerXmpCommands } from './commands/xmpCommands'
 
 /**
  * Runs the command line and returns the exit code: 0 only when everything asked for worked,
- * 1 when the command failed or some items (photos) failed, 2 for a usage error.
+ * 1 when the command failed or some items (photos) failed, 2 for a usage error or when another
+ * SDL Tagger is writing to the library (try again later).
  */
 export async function runCli(argv: readonly string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   // Created on first use by a command, so `--help` and usage errors never touch the data folder.
@@ -43,6 +46,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerTagCommands(program, ctx)
   registerServeCommands(program, ctx)
   registerXmpCommands(program, ctx)
+  registerBackupCommands(program, ctx)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
@@ -52,9 +56,9 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
       // Help and version "errors" are commander's way of stopping after printing them.
       return err.exitCode === 0 ? 0 : 2
     }
-    const { message, hint } = describeError(err)
+    const { message, hint } = describeError(err, state.context?.engine.dataDir)
     streams.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`)
-    return 1
+    return err instanceof LibraryBusyError ? err.exitCode : 1
   } finally {
     await state.context?.engine.close()
   }

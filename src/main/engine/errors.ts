@@ -11,3 +11,17 @@ export class SdlError extends Error {
     this.name = 'SdlError'
   }
 }
+
+/**
+ * Another SDL Tagger is writing to the library (indexing, watching, restoring), so this one must
+ * not: a condition to wait out rather than a failure, which the command line reports with exit
+ * code 2 so that scripts can tell it apart and retry later.
+ */
+export class LibraryBusyError extends SdlError {
+  readonly exitCode = 2
+
+  constructor(message: string, hint?: string) {
+    super(message, hint)
+    this.name = 'LibraryBusyError'
+  }
+}
