@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { SdlError } from '../errors'
+import { backUpBeforeMigrating } from '../store/backup'
+import { describeDatabaseError, inspectLibraryFile, libraryDamagedError } from '../store/damage'
 import { MIGRATIONS, type Migration } from './migrations'
 
 export type LibraryDatabase = Database.Database
@@ -27,6 +29,8 @@ export function mapForReading(db: LibraryDatabase, on: boolean): void {
  */
 export function openLibraryDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): LibraryDatabase {
   mkdirSync(dirname(path), { recursive: true })
+  const damage = inspectLibraryFile(path)
+  if (damage) throw libraryDamagedError(path, damage)
   let db: LibraryDatabase
   try {
     db = new Database(path)
@@ -36,7 +40,10 @@ export function openLibraryDatabase(path: string, migrations: readonly Migration
     db.pragma('busy_timeout = 5000')
     mapForReading(db, true)
   } catch (err) {
-    throw new SdlError(`Cannot open the library database ${path}: ${(err as Error).message}`, 'Check that the data folder is writable and not on a full disk.')
+    throw (
+      describeDatabaseError(err, dirname(path)) ??
+      new SdlError(`Cannot open the library database ${path}: ${(err as Error).message}`, 'Check that the data folder is writable and not on a full disk.')
+    )
   }
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
   const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0
@@ -50,13 +57,26 @@ export function openLibraryDatabase(path: string, migrations: readonly Migration
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version))
   const pending = migrations.filter((m) => !applied.has(m.version))
   if (pending.length) {
+    // A brand-new library has nothing to lose; an existing one is kept as it was, in case the
+    // upgrade goes wrong in a way the transaction cannot undo (or the user wants the old build back).
+    if (applied.size) backUpBeforeMigrating(db, path, newest)
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-    db.transaction(() => {
-      for (const m of pending) {
-        db.exec(m.sql)
-        record.run(m.version, m.name, new Date().toISOString())
-      }
-    })()
+    // A step that rebuilds a table drops the old one: with foreign keys on, that would cascade to
+    // every row referring to it (the user's tags). They are off for the steps (the pragma is a
+    // no-op inside a transaction) and every reference is checked before the commit instead.
+    const rebuilds = pending.some((m) => m.rebuildsTables)
+    if (rebuilds) db.pragma('foreign_keys = OFF')
+    try {
+      db.transaction(() => {
+        for (const m of pending) {
+          db.exec(m.sql)
+          record.run(m.version, m.name, new Date().toISOString())
+        }
+        if (rebuilds && (db.pragma('foreign_key_check') as unknown[]).length) throw new SdlError(`Upgrading the library ${path} left broken references`, 'Nothing was changed; report this.')
+      })()
+    } finally {
+      if (rebuilds) db.pragma('foreign_keys = ON')
+    }
   }
   return db
 }
