@@ -19,7 +19,6 @@ export function registerLexiconCommands(program: Command, ctx: () => CliContext)
         dim: manifest.dim,
         onProgress: (p) => bar.update(p)
       }).finally(() => bar.done())
-      if (result.skipped) c.warn(`${result.skipped} malformed lines skipped (first at lines ${result.skippedLines.join(', ')})`)
       c.result(`Imported ${result.words} ${result.dim}-d word vectors for ${manifest.wordSpace}; search now uses them for pack ${manifest.name}`, result)
     })
 }

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os'
 import type { ExifTool } from 'exiftool-vendored'
 import { SdlError } from '../errors'
+import { spawnExifToolExitingOnEof } from './exifToolProcess'
+import { pngMetadataProblem } from './pngMetadataSize'
 
 /** What one ExifTool command printed: stdout, and its stderr lines split into errors and warnings. */
 export interface ExifToolOutput {
@@ -11,6 +13,11 @@ export interface ExifToolOutput {
 
 /** One ExifTool read of a file: its tags as `Group1:Name` keys, every value quoted (JSONQ). */
 export type ExifToolTags = Record<string, unknown>
+
+export interface ReadResult {
+  tags: ExifToolTags | null
+  errors: string[]
+}
 
 /**
  * ExifTool's reading options for everything we compare or parse: family-1 groups (`XMP-dc`,
@@ -69,12 +76,33 @@ export class ExifToolRunner {
 
   /**
    * Reads files in one command (all of their tags, or only `tags` such as `-XMP-dc:Subject`), in
-   * the order given; a file ExifTool could not read gets null tags and the errors naming it.
+   * the order given; a file ExifTool could not read gets null tags and the errors naming it. A
+   * PNG whose metadata would exhaust ExifTool's memory is not given to it, and when the command
+   * fails as a whole (a file that takes too long, or crashes ExifTool), its files are read again
+   * one by one, so only the culprit fails.
    */
-  async read(files: readonly string[], tags: readonly string[] = []): Promise<Array<{ tags: ExifToolTags | null; errors: string[] }>> {
+  async read(files: readonly string[], tags: readonly string[] = []): Promise<ReadResult[]> {
+    const refused = await Promise.all(files.map((file) => pngMetadataProblem(file)))
+    const readable = files.filter((_, i) => refused[i] === null)
+    const reads = new Map((await this.readIsolating(readable, tags)).map((r, i) => [readable[i], r]))
+    return files.map((file, i) => reads.get(file) ?? { tags: null, errors: [refused[i]!] })
+  }
+
+  private async readIsolating(files: readonly string[], tags: readonly string[]): Promise<ReadResult[]> {
     if (!files.length) return []
+    // ExifTool that cannot start is the caller's error, not any one file's.
+    await this.start()
+    try {
+      return await this.readTogether(files, tags)
+    } catch (err) {
+      if (files.length > 1) return (await Promise.all(files.map((file) => this.readIsolating([file], tags)))).flat()
+      return [{ tags: null, errors: [`ExifTool could not read it: ${(err as Error).message}`] }]
+    }
+  }
+
+  private async readTogether(files: readonly string[], tags: readonly string[]): Promise<ReadResult[]> {
     const output = await this.run([...READ_ARGS, ...tags, ...files])
-    let parsed: ExifToolTags[] = []
+    let parsed: ExifToolTags[]
     try {
       parsed = output.stdout.trim() ? (JSON.parse(output.stdout) as ExifToolTags[]) : []
     } catch {
@@ -101,7 +129,11 @@ export class ExifToolRunner {
         // Two perl processes keep two cores busy; more only queue for the same cores.
         maxProcs: Math.max(1, Math.min(2, availableParallelism())),
         // A fresh perl costs ~0.3 s; the default recycles one every 500 tasks.
-        maxTasksPerProcess: 20_000
+        maxTasksPerProcess: 20_000,
+        // A failed read is retried file by file (read), and a write again would find its temporary copy there.
+        taskRetries: 0,
+        // Windows runs exiftool.exe, not perl with a script.
+        processFactory: process.platform === 'win32' ? undefined : spawnExifToolExitingOnEof
       })
       try {
         await tool.version()

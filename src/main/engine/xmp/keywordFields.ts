@@ -38,7 +38,7 @@ export function emptyEntries(): FieldEntries {
 export function checkRoot(root: string): string | null {
   if (!root.trim()) return 'the hierarchy root must not be empty'
   if (/[|/]/.test(root)) return `the hierarchy root '${root}' must not contain '|' or '/'`
-  if (/[\u0000-\u001f]/.test(root)) return 'the hierarchy root must not contain control characters'
+  if (/\p{Cc}/u.test(root)) return 'the hierarchy root must not contain control characters'
   return null
 }
 

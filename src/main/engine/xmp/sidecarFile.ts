@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
-import { access, chmod, link, lstat, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { access, chmod, link, lstat, readFile, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
+import { isProcessAlive } from '../processAlive'
 import type { ExifToolOutput, ExifToolRunner, ExifToolTags } from './exifToolRunner'
 import { FIELD_NAMES, type FieldEntries, MANAGED_FIELDS, managedEntries } from './keywordFields'
 
@@ -80,6 +81,8 @@ const FILE_GROUPS = /^(SourceFile|System:|File:|ExifTool:)/
 const METADATA_DATE = 'XMP-xmp:MetadataDate'
 const TOOLKIT = 'XMP-x:XMPToolkit'
 let tempCounter = 0
+/** writeSidecars' temporary copies, `.<name>.sdl-tagger-<pid>-<n>.xmp`: hidden, and naming the process writing them. */
+const TEMP_NAME = /^\..*\.sdl-tagger-(\d+)-\d+\.xmp$/
 
 export interface SidecarWrite {
   state: SidecarState & { kind: 'missing' | 'file' }
@@ -125,6 +128,19 @@ export async function writeSidecars(exiftool: ExifToolRunner, writes: readonly S
     )
   } finally {
     await Promise.all(temps.map((t) => unlink(t).catch(() => {})))
+  }
+}
+
+/**
+ * Removes the temporary copies that exports killed midway left in `folder`, and nothing else:
+ * only regular files named as writeSidecars names them, whose process is gone (the copies of an
+ * export still running, in this process or another, stay).
+ */
+export async function removeAbandonedTemps(folder: string): Promise<void> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => [])
+  for (const entry of entries) {
+    const pid = TEMP_NAME.exec(entry.name)?.[1]
+    if (pid && entry.isFile() && !isProcessAlive(Number(pid))) await unlink(join(folder, entry.name)).catch(() => {})
   }
 }
 
@@ -174,7 +190,7 @@ async function placeNew(temp: string, target: string): Promise<void> {
     return
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new Error('appeared on disk during the export; run it again')
+    if (code === 'EEXIST') throw new Error('appeared on disk during the export; run it again', { cause: err })
     // File systems without hard links (FAT, exFAT, some network shares): check, then rename.
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err
   }
