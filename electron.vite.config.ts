@@ -12,10 +12,10 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           // The engine's own process in the desktop app (Electron utilityProcess).
-          engine: resolve(__dirname, 'src/main/engineProcess.ts'),
+          engine: resolve(__dirname, 'src/main/host/engineMain.ts'),
           cli: resolve(__dirname, 'src/main/cli/main.ts'),
           // The index worker's thread (worker_threads), found beside these entries at run time.
-          indexWorker: resolve(__dirname, 'src/main/engine/library/indexWorker.ts')
+          indexWorker: resolve(__dirname, 'src/main/engine/indexWorker.ts')
         }
       }
     }

@@ -3,13 +3,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BrowserWindow, app, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
 import { MEDIA_PROTOCOL } from '../shared/api'
-import { contentSecurityPolicy } from './app/contentSecurityPolicy'
-import { type EngineChild, EngineProcess, engineRuntime } from './app/engineProcess'
+import { contentSecurityPolicy } from './host/contentSecurityPolicy'
+import { type EngineChild, EngineProcess, engineRuntime } from './host/engineProcess'
 import { forwardEvents, registerApiHandlers } from './app/ipc'
 import { MEDIA_SCHEME, mediaResponse } from './app/mediaProtocol'
-import { isAllowedAppUrl } from './app/navigation'
+import { isAllowedAppUrl } from './host/navigation'
 import { mainWindowOptions } from './app/windowOptions'
-import { forkEngine } from './server/engineFork'
+import { forkEngine } from './host/engineFork'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const dataDir = process.env.SDL_TAGGER_DATA_DIR ?? join(app.getPath('appData'), 'sdl-tagger')

@@ -30,7 +30,7 @@ describe('auto-tags the user accepts or rejects, and a custom vocabulary', () =>
     const library = await engine.library()
     library.addFolder(folder)
     expect(await library.index()).toMatchObject({ indexed: names.length, failed: 0 })
-    tagger = new AutoTagger(engine)
+    tagger = new AutoTagger({ ...(await engine.repositories()), pack: engine.pack })
   }, 300_000)
   afterAll(async () => {
     await engine.close()

@@ -49,9 +49,12 @@ describe('search index extended with new photos', () => {
     return out
   }
 
+  /** What a search service of its own is built from: the engine's library, tags, tagger and pack. */
+  const searchParts = async () => ({ library: await engine.library(), tags: (await engine.repositories()).tags, tagger: await engine.tagger(), pack: engine.pack })
+
   /** What a fresh index says, built from scratch over the library as it is. */
   const fromScratch = async () => {
-    const service = new SearchService(engine)
+    const service = new SearchService(await searchParts())
     const result = await answers(service)
     service.invalidate()
     return result
@@ -75,7 +78,7 @@ describe('search index extended with new photos', () => {
     const build = vi.spyOn(VectorMatrix, 'build')
     const extend = vi.spyOn(VectorMatrix.prototype, 'extend')
     const compact = vi.spyOn(VectorMatrix.prototype, 'withoutSmallTail')
-    const search = new SearchService(engine)
+    const search = new SearchService(await searchParts())
     await answers(search)
     expect(build).toHaveBeenCalledTimes(1)
     // Six additions: past four small shards, the photos after the full ones are merged again.
@@ -94,7 +97,7 @@ describe('search index extended with new photos', () => {
   }, 120_000)
 
   it('builds anew when a photo went missing', async () => {
-    const search = new SearchService(engine)
+    const search = new SearchService(await searchParts())
     await answers(search)
     const library = await engine.library()
     const build = vi.spyOn(VectorMatrix, 'build')
@@ -111,7 +114,7 @@ describe('search index extended with new photos', () => {
 
   it('follows a switch of the active model made by another process at once', async () => {
     await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse-copy' })
-    const search = new SearchService(engine)
+    const search = new SearchService(await searchParts())
     const before = await search.search('dog')
     expect(before.model).toBe('conse')
     // As `sdl-tagger model use` run beside the app: another PackStore, so no invalidate() reaches search.

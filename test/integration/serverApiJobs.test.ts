@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ApiEvent, ModelInstallProgress, Result } from '../../src/shared/api'
-import { EngineApi } from '../../src/main/engine/api/engineApi'
+import { type EngineApi, createEngineApi } from '../../src/main/engine/api/engineApi'
 import { Engine } from '../../src/main/engine/engine'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
 import { writeTestPhoto } from '../helpers/generatedPhotos'
@@ -47,7 +47,7 @@ describe('engine API jobs', () => {
     for (const name of readdirSync(COCO_DIR).filter((f) => f.endsWith('.jpg')).slice(0, 3)) copyFileSync(join(COCO_DIR, name), join(folder, name))
     writeFileSync(join(folder, 'broken.jpg'), 'this is not a JPEG')
     engine = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
-    api = new EngineApi(engine)
+    api = createEngineApi(engine)
     // A mirror with the real vocabulary that trickles the checkpoint, so an install can be cancelled mid-download.
     mirror = createServer((req, res) => {
       const name = (req.url ?? '/').slice(1)
@@ -96,7 +96,7 @@ describe('engine API jobs', () => {
     expect(await api.importModel({ checkpointPath: missing, vocabDir: tmp.dir })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/classes\.pickle/) } })
     const imported = await api.importModel({ checkpointPath: missing, vocabDir: VOCAB_DIR })
     expect(imported).toMatchObject({ ok: false, error: { message: expect.stringMatching(/missing\.pth/) } })
-    expect(await api.importModel({} as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/checkpoint file and the vocabulary folder/) } })
+    expect(await api.importModel({} as never)).toMatchObject({ ok: false, error: { message: "importModel: argument 'request.checkpointPath' must be text (got nothing)" } })
   })
 
   it('activates a pack and says the model changed', async () => {
@@ -172,14 +172,16 @@ describe('the engine API on malformed calls', () => {
   it('answers null or missing arguments with an error envelope or the defaults, never a crash', async () => {
     const tmp = tempDir()
     const engine = new Engine({ dataDir: tmp.dir })
-    const api = new EngineApi(engine)
+    const api = createEngineApi(engine)
     try {
-      expect(await api.listPhotos(null as never)).toEqual({ ok: true, value: { total: 0, offset: 0, photos: [] } })
-      expect(await api.getPhoto(null as never, null as never)).toMatchObject({ ok: false, error: { message: 'null is not a photo id' } })
-      expect(await api.search(undefined as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/query must be text/) } })
-      expect(await api.addFolder({ path: '/' } as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/folder path must be text/) } })
+      // Checked against the contract's schemas before any part of the engine sees them.
+      expect(await api.listPhotos(null as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/^listPhotos: argument 'request'/) } })
+      expect(await api.getPhoto(null as never, null as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/^getPhoto: argument 'id'/) } })
+      expect(await api.search(undefined as never)).toMatchObject({ ok: false, error: { message: "search: argument 'query' must be text (got nothing)" } })
+      expect(await api.addFolder({ path: '/' } as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/^addFolder: argument 'path' must be text/) } })
       expect(await api.updateSettings(null as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/Settings must be an object/) } })
-      expect(await api.exportXmp(null as never)).toMatchObject({ ok: true })
+      expect(await api.exportXmp(null as never)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/^exportXmp: argument 'request'/) } })
+      expect(value(await api.listPhotos({ offset: 0, limit: 10 }))).toEqual({ total: 0, offset: 0, photos: [] })
     } finally {
       await engine.close()
       tmp.cleanup()
@@ -194,13 +196,14 @@ describe('the engine API when the library cannot be opened', () => {
     mkdirSync(join(tmp.dir, 'library.sqlite'))
     writeFileSync(join(tmp.dir, 'app-settings.json'), JSON.stringify({ watchFolders: true }))
     const engine = new Engine({ dataDir: tmp.dir })
-    const api = new EngineApi(engine)
+    const api = createEngineApi(engine)
     const events: ApiEvent[] = []
     api.events.subscribe((e) => events.push(e))
     try {
       await api.start()
-      expect(events).toContainEqual({ type: 'watch', state: 'error', folders: [], error: { message: expect.stringMatching(/Cannot open the library database/), hint: expect.any(String) } })
-      expect(await api.listFolders()).toMatchObject({ ok: false, error: { message: expect.stringMatching(/Cannot open the library database/) } })
+      const cannotOpen = expect.stringMatching(/may not read and write the library file .*library\.sqlite/)
+      expect(events).toContainEqual({ type: 'watch', state: 'error', folders: [], error: { message: cannotOpen, hint: expect.any(String) } })
+      expect(await api.listFolders()).toMatchObject({ ok: false, error: { message: cannotOpen } })
     } finally {
       await engine.close()
       tmp.cleanup()

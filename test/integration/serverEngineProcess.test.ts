@@ -4,19 +4,19 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ApiEvent, Result } from '../../src/shared/api'
-import { type EngineChild, EngineProcess } from '../../src/main/app/engineProcess'
+import { type EngineChild, EngineProcess } from '../../src/main/host/engineProcess'
 import { Engine } from '../../src/main/engine/engine'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
 
-const ENGINE_ENTRY = fileURLToPath(new URL('../../src/main/engineProcess.ts', import.meta.url))
+const ENGINE_ENTRY = fileURLToPath(new URL('../../src/main/host/engineMain.ts', import.meta.url))
 
 function value<T>(result: Result<T>): T {
   if (!result.ok) throw new Error(`API error: ${result.error.message}`)
   return result.value
 }
 
-// The desktop app's engine process for real, without Electron: src/main/engineProcess.ts runs in
+// The desktop app's engine process for real, without Electron: src/main/host/engineMain.ts runs in
 // a forked Node process whose `process.parentPort` imitates Electron's utility process (messages
 // structured-cloned), supervised by the same EngineProcess the main process uses.
 describe('the engine process', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ApiEvent, IndexingProgress, PhotoSummary, Result } from '../../src/shared/api'
 import { createHttpApi } from '../../src/shared/httpApi'
-import { EngineApi } from '../../src/main/engine/api/engineApi'
+import { type EngineApi, createEngineApi } from '../../src/main/engine/api/engineApi'
 import { MediaService } from '../../src/main/engine/api/media'
 import { Engine } from '../../src/main/engine/engine'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
@@ -91,7 +91,7 @@ describe('web mode over a real library', () => {
     writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("app")')
     engine = new Engine({ dataDir, executionProvider: 'cpu' })
     await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
-    api = new EngineApi(engine)
+    api = createEngineApi(engine)
     const media = new MediaService(engine)
     server = await startWebServer({
       api,

@@ -57,7 +57,7 @@ describe('XMP sidecars of the library', () => {
     const library = await engine.library()
     library.addFolder(folder)
     expect(await library.index()).toMatchObject({ indexed: names.length, failed: 0 })
-    tagger = new AutoTagger(engine)
+    tagger = new AutoTagger({ ...(await engine.repositories()), pack: engine.pack })
   }, 300_000)
   afterAll(async () => {
     await exiftool.close()

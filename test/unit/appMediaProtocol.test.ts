@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { mediaUrl } from '../../src/shared/api'
-import { contentSecurityPolicy } from '../../src/main/app/contentSecurityPolicy'
+import { contentSecurityPolicy } from '../../src/main/host/contentSecurityPolicy'
 import { MEDIA_SCHEME, mediaResponse } from '../../src/main/app/mediaProtocol'
-import { isAllowedAppUrl } from '../../src/main/app/navigation'
+import { isAllowedAppUrl } from '../../src/main/host/navigation'
 import { MediaError, parseMediaUrl, scopeMediaFile } from '../../src/main/engine/api/media'
 
 describe('sdl-media protocol scoping', () => {

@@ -1,7 +1,7 @@
 import { MessageChannel } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_METHODS, type SdlTaggerApi } from '../../src/shared/api'
-import { EngineConnection, type FromEngine, type ToEngine, hostEngine } from '../../src/main/engine/api/engineChannel'
+import { EngineConnection, type FromEngine, type ToEngine, hostEngine } from '../../src/main/host/engineChannel'
 import { EventHub } from '../../src/main/engine/api/eventHub'
 import { type RunningWebServer, startWebServer } from '../../src/main/server/webServer'
 import { tempDir } from '../helpers/sharedData'

@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { splitLastTerm } from '../../src/main/engine/api/engineApi'
+import { splitLastTerm } from '../../src/main/engine/api/searchApi'
 import { SettingsStore } from '../../src/main/engine/api/settingsStore'
 import { SdlError } from '../../src/main/engine/errors'
 import { allowedHostHeaders, checkBinding } from '../../src/main/server/binding'

@@ -49,4 +49,33 @@ describe('migration 2: photo tags and the custom vocabulary', () => {
     expect((db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(MIGRATIONS.length)
     db.close()
   })
+
+  it('upgrades a version 4 library to keep missing photos, with every row that refers to a photo intact', () => {
+    const path = join(tmp.dir, 'v4.sqlite')
+    const v4 = openLibraryDatabase(path, MIGRATIONS.slice(0, 4))
+    const now = new Date().toISOString()
+    v4.prepare('INSERT INTO folders (id, path, added_at) VALUES (1, ?, ?)').run('/photos', now)
+    v4.prepare("INSERT INTO photos (id, folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (7, 1, '/photos/a.jpg', 1, 1, 'f', 'ok', ?)").run(now)
+    v4.prepare("INSERT INTO models (id, name, model_sha256, dim, rows) VALUES (1, 'm', 'x', 1, 1)").run()
+    v4.prepare('INSERT INTO principal_vectors (photo_id, model_id, vectors) VALUES (7, 1, ?)').run(Buffer.alloc(6))
+    v4.prepare("INSERT INTO photo_tags (photo_id, tag, state, created_at) VALUES (7, 'dog', 'accepted', ?)").run(now)
+    v4.prepare("INSERT INTO xmp_sidecars (sidecar_path, photo_id, written, exported_tags, sha256, exported_at) VALUES ('/photos/a.jpg.xmp', 7, '{}', '[]', 'h', ?)").run(now)
+    v4.close()
+
+    const db = openLibraryDatabase(path)
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n
+    expect(count('SELECT COUNT(*) AS n FROM photo_tags WHERE photo_id = 7')).toBe(1)
+    expect(count('SELECT COUNT(*) AS n FROM principal_vectors WHERE photo_id = 7')).toBe(1)
+    expect(count('SELECT COUNT(*) AS n FROM xmp_sidecars WHERE photo_id = 7')).toBe(1)
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
+    // A missing photo gives its path up to a new file; two photos that are there cannot share one.
+    db.prepare('UPDATE photos SET missing_since = ? WHERE id = 7').run(now)
+    db.prepare("INSERT INTO photos (id, folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (8, 1, '/photos/a.jpg', 2, 2, 'g', 'ok', ?)").run(now)
+    expect(() => db.prepare("INSERT INTO photos (folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (1, '/photos/a.jpg', 3, 3, 'h', 'ok', ?)").run(now)).toThrow(/UNIQUE/)
+    // A folder leaving the library leaves its photos, and so the user's tags, in place.
+    db.prepare('DELETE FROM folders WHERE id = 1').run()
+    expect(count('SELECT COUNT(*) AS n FROM photos WHERE folder_id IS NULL')).toBe(2)
+    expect(count('SELECT COUNT(*) AS n FROM photo_tags')).toBe(1)
+    db.close()
+  })
 })

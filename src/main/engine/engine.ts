@@ -1,18 +1,21 @@
 import type { EngineStatus } from '../../shared/api'
 import type { TagScore } from '../../shared/models'
+import { SettingsStore } from './api/settingsStore'
 import { defaultDataDir } from './dataDir'
 import type { EmbedResult } from './inference/embedPhotos'
 import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './inference/executionProviders'
 import type { ModelSession, ProviderAttempt } from './inference/modelSession'
+import { ModelSessions } from './inference/modelSessions'
 import type { Library } from './library/library'
-import type { IndexWorkerSettings } from './library/indexWorkerProtocol'
-import type { SearchService } from './search/searchService'
-import type { AutoTagger } from './tagging/autoTagger'
-import type { XmpService } from './xmp/xmpService'
+import type { LibraryRepositories } from './library/repositories'
+import { ActivePack } from './models/activePack'
 import type { PackManifest } from './models/packManifest'
 import { PackStore } from './models/packStore'
+import type { SearchService } from './search/searchService'
+import type { AutoTagger } from './tagging/autoTagger'
 import { scoreAllTags, topTags } from './tagging/scoreTags'
 import { ENGINE_VERSION } from './version'
+import type { XmpService } from './xmp/xmpService'
 
 export interface EngineOptions {
   dataDir?: string
@@ -23,52 +26,46 @@ export interface EngineOptions {
   onProviderFallback?: (attempt: ProviderAttempt) => void
   /**
    * Where photos are decoded and embedded: in the index worker (the default), so that search
-   * and the window keep their thread while a run goes on, or in this thread (the worker's own engine).
+   * and the window keep their thread while a run goes on, or in this thread. 'for-main-thread'
+   * is the index worker's own engine: it indexes in its thread under the writer lock its main
+   * thread holds.
    */
-  indexing?: 'worker' | 'this-thread'
+  indexing?: 'worker' | 'this-thread' | 'for-main-thread'
 }
 
 export type TagResult = { path: string; tags: TagScore[] } | { path: string; error: string }
 
 /**
- * The product without a window: the CLI, the Electron shell, web mode and the tests all drive
- * this one object. onnxruntime and sharp (native, ~150 ms to load) are imported and sessions
- * opened only on first use, so commands that need neither start fast.
+ * The product without a window, and its composition root: the CLI, the Electron shell, web mode
+ * and the tests all drive this one object, and it alone builds the services, in the order of their
+ * dependencies (pack and model sessions, the library's repositories, tagging, the library and its
+ * indexer, search, XMP), each given only the narrow parts it needs, never the engine. Every
+ * service is built on first use (onnxruntime and sharp, native and ~150 ms to load, are imported
+ * only then, so commands that need neither start fast) and released by close().
  */
 export class Engine {
   readonly packs: PackStore
-  private sessions = new Map<string, Promise<{ session: ModelSession; manifest: PackManifest }>>()
-  private openedLibrary: Promise<Library> | null = null
-  private searchService: Promise<SearchService> | null = null
-  private autoTagger: Promise<AutoTagger> | null = null
-  private xmpService: Promise<XmpService> | null = null
+  readonly pack: ActivePack
+  /** The window's settings (app-settings.json); the library reads its grace period for missing photos there. */
+  readonly settings: SettingsStore
+  private readonly sessions: ModelSessions
+  private opened: {
+    repositories?: Promise<LibraryRepositories>
+    tagger?: Promise<AutoTagger>
+    library?: Promise<Library>
+    search?: Promise<SearchService>
+    xmp?: Promise<XmpService>
+  } = {}
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.packs = new PackStore(opts.dataDir ?? defaultDataDir())
+    this.pack = new ActivePack(this.packs, opts.model)
+    this.settings = new SettingsStore(this.dataDir)
+    this.sessions = new ModelSessions(this.pack, { executionProvider: opts.executionProvider, onFallback: opts.onProviderFallback })
   }
 
   get dataDir(): string {
     return this.packs.dataDir
-  }
-
-  get indexesInWorker(): boolean {
-    return (this.opts.indexing ?? 'worker') === 'worker'
-  }
-
-  /** What the index worker needs to open this engine's library with this engine's model. */
-  get workerSettings(): IndexWorkerSettings {
-    return { dataDir: this.dataDir, model: this.opts.model, executionProvider: this.opts.executionProvider }
-  }
-
-  /** Days a missing photo is kept before an indexing run forgets it (the missingGraceDays setting; 0: never). */
-  async missingGraceDays(): Promise<number> {
-    const { SettingsStore } = await import('./api/settingsStore')
-    return (await new SettingsStore(this.dataDir).get()).missingGraceDays
-  }
-
-  /** The index worker's model fell back to another execution provider: told as if it were this engine's. */
-  reportProviderFallback(attempt: ProviderAttempt): void {
-    this.opts.onProviderFallback?.(attempt)
   }
 
   async status(): Promise<EngineStatus> {
@@ -82,27 +79,12 @@ export class Engine {
 
   /** The manifest of the engine's model (the active pack unless one was named). */
   manifest(): Promise<PackManifest> {
-    return this.packs.resolve(this.opts.model)
+    return this.pack.manifest()
   }
 
-  /** The session for a pack (the engine's model by default), opened once and then shared. */
-  async session(model = this.opts.model): Promise<{ session: ModelSession; manifest: PackManifest }> {
-    const manifest = await this.packs.resolve(model)
-    let entry = this.sessions.get(manifest.name)
-    if (!entry) {
-      entry = import('./inference/modelSession')
-        .then(({ ModelSession }) =>
-          ModelSession.open(this.packs.modelPath(manifest), manifest.dim * manifest.rows, {
-            executionProvider: this.opts.executionProvider,
-            onFallback: this.opts.onProviderFallback
-          })
-        )
-        .then((session) => ({ session, manifest }))
-      // A failed open must not be cached: the user may fix the cause and retry in the same process.
-      entry.catch(() => this.sessions.delete(manifest.name))
-      this.sessions.set(manifest.name, entry)
-    }
-    return entry
+  /** The image model's session for the engine's pack, opened once and then shared. */
+  session(): Promise<{ session: ModelSession; manifest: PackManifest }> {
+    return this.sessions.session()
   }
 
   async *embed(paths: readonly string[], opts: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<EmbedResult> {
@@ -113,7 +95,7 @@ export class Engine {
 
   async *tag(paths: readonly string[], opts: { top?: number; batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<TagResult> {
     const { session, manifest } = await this.session()
-    const vocab = await this.packs.loadVocabulary(manifest)
+    const vocab = await this.pack.vocabulary(manifest)
     const { embedPhotos } = await import('./inference/embedPhotos')
     for await (const result of embedPhotos(paths, session, opts)) {
       if ('error' in result) yield result
@@ -121,40 +103,84 @@ export class Engine {
     }
   }
 
-  /** The photo library in this data folder, opened (and its schema migrated) on first use. */
-  library(): Promise<Library> {
-    this.openedLibrary ??= import('./library/library').then(({ Library }) => new Library(this))
-    return this.openedLibrary
-  }
-
-  /** Free-text search over the library; its index is loaded on the first query. */
-  search(): Promise<SearchService> {
-    this.searchService ??= import('./search/searchService').then(({ SearchService }) => new SearchService(this))
-    return this.searchService
-  }
-
-  /** XMP sidecars (export and import through ExifTool, which starts on first use). */
-  xmp(): Promise<XmpService> {
-    this.xmpService ??= import('./xmp/xmpService').then(({ XmpService }) => new XmpService(this))
-    return this.xmpService
+  /** The library database's repositories, opened (and migrated) on first use. */
+  repositories(): Promise<LibraryRepositories> {
+    this.opened.repositories ??= import('./library/repositories').then(({ openRepositories }) => openRepositories(this.dataDir))
+    return this.opened.repositories
   }
 
   /** Tag suggestions, and the tags the user accepted, rejected or added. */
   tagger(): Promise<AutoTagger> {
-    this.autoTagger ??= import('./tagging/autoTagger').then(({ AutoTagger }) => new AutoTagger(this))
-    return this.autoTagger
+    this.opened.tagger ??= (async () => {
+      const [{ AutoTagger }, { photos, tags }] = await Promise.all([import('./tagging/autoTagger'), this.repositories()])
+      return new AutoTagger({ photos, tags, pack: this.pack })
+    })()
+    return this.opened.tagger
   }
 
+  /** The photo library in this data folder: its folders, indexing and watching. */
+  library(): Promise<Library> {
+    this.opened.library ??= (async () => {
+      const [{ Library }, { photos }] = await Promise.all([import('./library/library'), this.repositories()])
+      const indexing = this.opts.indexing ?? 'worker'
+      return new Library({
+        store: photos,
+        dataDir: this.dataDir,
+        pack: this.pack,
+        indexer: await this.indexer(indexing === 'worker'),
+        indexesElsewhere: indexing === 'worker',
+        // The index worker's main thread holds the lock for it.
+        writerLock: indexing === 'for-main-thread' ? null : await this.writerLock(),
+        missingGraceDays: async () => (await this.settings.get()).missingGraceDays
+      })
+    })()
+    return this.opened.library
+  }
+
+  /** Free-text search over the library; its index is loaded on the first query. */
+  search(): Promise<SearchService> {
+    this.opened.search ??= (async () => {
+      const [{ SearchService }, library, tagger, { tags }] = await Promise.all([import('./search/searchService'), this.library(), this.tagger(), this.repositories()])
+      return new SearchService({ library, tags, tagger, pack: this.pack })
+    })()
+    return this.opened.search
+  }
+
+  /** XMP sidecars (export and import through ExifTool, which starts on first use). */
+  xmp(): Promise<XmpService> {
+    this.opened.xmp ??= (async () => {
+      const [{ XmpService }, { photos, tags, sidecars }] = await Promise.all([import('./xmp/xmpService'), this.repositories()])
+      return new XmpService({ photos, tags, sidecars, tagger: () => this.tagger() })
+    })()
+    return this.opened.xmp
+  }
+
+  /** Releases everything built, users before what they use: ExifTool, search's and tagging's sessions, the index worker, the database, the model. */
   async close(): Promise<void> {
-    const xmp = this.xmpService
-    this.xmpService = null
+    const opened = this.opened
+    this.opened = {}
+    const settled = async <T>(service: Promise<T> | undefined) => service?.catch(() => null)
     // ExifTool's perl processes would otherwise keep a CLI run or a test worker alive.
-    await (await xmp?.catch(() => null))?.close()
-    const library = this.openedLibrary
-    this.openedLibrary = null
-    await (await library?.catch(() => null))?.close()
-    const open = [...this.sessions.values()]
-    this.sessions.clear()
-    for (const entry of open) await (await entry.catch(() => null))?.session.close()
+    await (await settled(opened.xmp))?.close()
+    await (await settled(opened.search))?.close()
+    await (await settled(opened.library))?.close()
+    await (await settled(opened.tagger))?.close()
+    ;(await settled(opened.repositories))?.close()
+    await this.sessions.close()
+  }
+
+  /** The indexer in this thread, or the client of the index worker (which builds an engine of its own). */
+  private async indexer(inWorker: boolean) {
+    if (inWorker) {
+      const { IndexWorkerClient } = await import('./library/indexWorkerClient')
+      return new IndexWorkerClient({ dataDir: this.dataDir, model: this.opts.model, executionProvider: this.opts.executionProvider }, this.opts.onProviderFallback)
+    }
+    const [{ Indexer }, { photos }] = await Promise.all([import('./library/indexer'), this.repositories()])
+    return new Indexer(photos, this.sessions, async () => (await this.tagger()).scoreNewPhotos())
+  }
+
+  private async writerLock() {
+    const { WriterLock } = await import('./store/lock')
+    return new WriterLock(this.dataDir)
   }
 }

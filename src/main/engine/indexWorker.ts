@@ -7,9 +7,9 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { getPriority, platform, setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
-import { Engine } from '../engine'
-import { SdlError } from '../errors'
-import type { FromIndexWorker, IndexWorkerSettings, ToIndexWorker } from './indexWorkerProtocol'
+import { Engine } from './engine'
+import { SdlError } from './errors'
+import type { FromIndexWorker, IndexWorkerSettings, ToIndexWorker } from './library/indexWorkerProtocol'
 
 /** Below the default of 0, so a query asked for during indexing gets a core at once. */
 const INDEXING_NICENESS = 10
@@ -19,7 +19,7 @@ const settings = workerData as IndexWorkerSettings
 const post = (message: FromIndexWorker) => port.postMessage(message)
 
 lowerThisThreadsPriority()
-const engine = new Engine({ ...settings, indexing: 'this-thread', onProviderFallback: (attempt) => post({ type: 'fallback', attempt }) })
+const engine = new Engine({ ...settings, indexing: 'for-main-thread', onProviderFallback: (attempt) => post({ type: 'fallback', attempt }) })
 const running = new Map<number, { controller: AbortController; done: Promise<void> }>()
 
 port.on('message', (message: ToIndexWorker) => {

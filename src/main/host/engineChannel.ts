@@ -1,8 +1,8 @@
-import { API_METHODS, type ApiEvent, type ApiEventListener, type ApiMethod, type Result, type SdlTaggerApi, isApiMethod } from '../../../shared/api'
-import { validatedApi } from './apiSchemas'
-import { toApiError } from './errors'
-import { EventHub } from './eventHub'
-import { MediaError, type MediaFile, type MediaRequest } from './media'
+import { API_METHODS, type ApiEvent, type ApiEventListener, type ApiMethod, type Result, type SdlTaggerApi, isApiMethod } from '../../shared/api'
+import { validatedApi } from '../engine/api/apiSchemas'
+import { toApiError } from '../engine/api/errors'
+import { EventHub } from '../engine/api/eventHub'
+import { MediaError, type MediaFile, type MediaRequest } from '../engine/api/media'
 
 /**
  * The engine in a process of its own (Electron's utility process), so that its synchronous

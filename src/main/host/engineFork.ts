@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { EngineChild } from '../app/engineProcess'
-import type { FromEngine } from '../engine/api/engineChannel'
+import type { EngineChild } from './engineProcess'
+import type { FromEngine } from './engineChannel'
 
 export interface EngineForkOptions {
   dataDir: string
@@ -21,7 +21,7 @@ export interface EngineForkOptions {
 export function engineEntry(): { file: string; execArgv: string[] } {
   const here = fileURLToPath(new URL('.', import.meta.url))
   for (const file of [join(here, 'engine.js'), join(here, '../engine.js')]) if (existsSync(file)) return { file, execArgv: [] }
-  return { file: join(here, '../engineProcess.ts'), execArgv: ['--import', 'tsx'] }
+  return { file: join(here, 'engineMain.ts'), execArgv: ['--import', 'tsx'] }
 }
 
 /** Starts the engine in a Node child process that talks structured-cloned messages over IPC. */

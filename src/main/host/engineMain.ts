@@ -1,8 +1,8 @@
-import type { ExecutionProviderChoice } from './engine/inference/executionProviders'
-import { EngineApi } from './engine/api/engineApi'
-import { type FromEngine, type PortLike, type ToEngine, hostEngine } from './engine/api/engineChannel'
-import { MediaService } from './engine/api/media'
-import { Engine } from './engine/engine'
+import type { ExecutionProviderChoice } from '../engine/inference/executionProviders'
+import { createEngineApi } from '../engine/api/engineApi'
+import { type FromEngine, type PortLike, type ToEngine, hostEngine } from './engineChannel'
+import { MediaService } from '../engine/api/media'
+import { Engine } from '../engine/engine'
 
 /**
  * The engine's own process: Electron's utilityProcess in the desktop app (started by
@@ -20,7 +20,7 @@ const engine = new Engine({
   model: process.env.SDL_TAGGER_MODEL || undefined,
   executionProvider: (process.env.SDL_TAGGER_EP as ExecutionProviderChoice | undefined) || undefined
 })
-const api = new EngineApi(engine)
+const api = createEngineApi(engine)
 const media = new MediaService(engine)
 const stop = async () => {
   await api.stop()

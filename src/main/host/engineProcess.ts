@@ -1,5 +1,5 @@
 import { API_METHODS, type ApiEventListener, type ApiMethod, type SdlTaggerApi } from '../../shared/api'
-import { EngineConnection, type FromEngine, type ToEngine } from '../engine/api/engineChannel'
+import { EngineConnection, type FromEngine, type ToEngine } from './engineChannel'
 import { EventHub } from '../engine/api/eventHub'
 import type { MediaFile, MediaRequest } from '../engine/api/media'
 

@@ -1,5 +1,5 @@
 import { SdlError } from '../engine/errors'
-import { isLoopbackHost } from '../app/navigation'
+import { isLoopbackHost } from '../host/navigation'
 
 export const DEFAULT_PORT = 8420
 export const DEFAULT_HOST = '127.0.0.1'

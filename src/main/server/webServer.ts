@@ -4,7 +4,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net'
 import { type ApiEvent, type ApiEventListener, type SdlTaggerApi, isApiMethod } from '../../shared/api'
 import { API_PATH, EVENTS_PATH } from '../../shared/httpApi'
-import { contentSecurityPolicy } from '../app/contentSecurityPolicy'
+import { contentSecurityPolicy } from '../host/contentSecurityPolicy'
 import { checkApiArgs } from '../engine/api/apiSchemas'
 import { SdlError } from '../engine/errors'
 import { MediaError, type MediaFile, type MediaRequest, parseMediaUrl } from '../engine/api/media'

@@ -2,7 +2,7 @@ import type { IndexingProgress, IndexingSummary, PhotoError } from '../../../sha
 import type { Progress } from '../download/progress'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
-import { safeRealpath } from '../library/library'
+import { safeRealpath } from '../library/folderPaths'
 import type { EventHub } from './eventHub'
 import { toApiError } from './errors'
 import { isInside } from '../library/folderPaths'
@@ -19,6 +19,7 @@ export class IndexingRuns {
   private runId = 0
   private current: { progress: IndexingProgress; controller: AbortController; finished: Promise<void> } | null = null
   private last: IndexingProgress | null = null
+  private starting: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly engine: Engine,
@@ -41,7 +42,17 @@ export class IndexingRuns {
     await this.current?.finished
   }
 
-  async start(folder?: string): Promise<IndexingProgress> {
+  /**
+   * Starts a run, or answers the running one when it covers the folder asked for. Starts are
+   * taken one at a time: two asked at once would both find no run and start two.
+   */
+  start(folder?: string): Promise<IndexingProgress> {
+    const started = this.starting.then(() => this.startNow(folder))
+    this.starting = started.catch(() => {})
+    return started
+  }
+
+  private async startNow(folder?: string): Promise<IndexingProgress> {
     const library = await this.engine.library()
     const chosen = folder === undefined ? null : safeRealpath(folder)
     if (this.current) {
@@ -102,7 +113,7 @@ export class IndexingRuns {
           // Cancelled before the indexer's batches began (while scanning the folders).
           controller.signal.aborted
             ? publish({ phase: 'cancelled', etaSeconds: null, currentPath: null })
-            : publish({ phase: 'failed', etaSeconds: null, currentPath: null, error: toApiError(err) })
+            : publish({ phase: 'failed', etaSeconds: null, currentPath: null, error: toApiError(err, this.engine.dataDir) })
       )
       .finally(() => {
         this.last = { ...progress }

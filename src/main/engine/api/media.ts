@@ -4,7 +4,6 @@ import { MEDIA_PROTOCOL, type MediaKind, type PhotoId } from '../../../shared/ap
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import { isInside } from '../library/folderPaths'
-import { PhotoCatalog } from './photoCatalog'
 
 export interface MediaRequest {
   kind: MediaKind
@@ -84,7 +83,7 @@ export class MediaService {
 
   async resolve(request: MediaRequest): Promise<MediaFile> {
     const library = await this.engine.library()
-    const row = new PhotoCatalog(library.store.db).byId(request.id)
+    const row = (await this.engine.repositories()).catalog.byId(request.id)
     const decision = scopeMediaFile(request, {
       libraryPath: row?.path,
       realPath: row ? realOrNull(row.path) : null,

@@ -12,6 +12,8 @@ import { SETTING_SCHEMAS, settingsPatchError, settingsPatchSchema } from './sett
 export class SettingsStore {
   private cached: AppSettings | null = null
   private readonly path: string
+  /** Updates run one after another: each reads the settings the one before it wrote. */
+  private updates: Promise<unknown> = Promise.resolve()
 
   constructor(dataDir: string) {
     this.path = join(dataDir, 'app-settings.json')
@@ -35,13 +37,17 @@ export class SettingsStore {
   }
 
   /** Applies a partial update; a bad value refuses the whole update, naming the setting and why. */
-  async update(patch: unknown): Promise<AppSettings> {
+  update(patch: unknown): Promise<AppSettings> {
     const checked = settingsPatchSchema.safeParse(patch)
-    if (!checked.success) throw settingsPatchError(checked.error.issues[0], patch)
-    const next = { ...(await this.get()), ...checked.data }
-    await writeAtomically(this.path, `${JSON.stringify(next, null, 2)}\n`)
-    this.cached = next
-    return { ...next }
+    if (!checked.success) return Promise.reject(settingsPatchError(checked.error.issues[0], patch))
+    const update = this.updates.then(async () => {
+      const next = { ...(await this.get()), ...checked.data }
+      await writeAtomically(this.path, `${JSON.stringify(next, null, 2)}\n`)
+      this.cached = next
+      return { ...next }
+    })
+    this.updates = update.catch(() => {})
+    return update
   }
 }
 

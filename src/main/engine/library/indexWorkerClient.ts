@@ -150,7 +150,7 @@ export class IndexWorkerClient implements IndexRunner {
 /** The worker's module: the TypeScript beside this file, or the bundle electron-vite writes. */
 function workerEntry(): { entry: string; tsx?: string } {
   const here = import.meta.url
-  if (here.endsWith('.ts')) return { entry: new URL('./indexWorker.ts', here).href, tsx: tsxModuleApi(here) }
+  if (here.endsWith('.ts')) return { entry: new URL('../indexWorker.ts', here).href, tsx: tsxModuleApi(here) }
   // out/main/indexWorker.js, beside the entry that holds this code or one folder above its chunk.
   for (const candidate of ['./indexWorker.js', '../indexWorker.js']) {
     const url = new URL(candidate, here)

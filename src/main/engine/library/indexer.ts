@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import type { IndexingSummary } from '../../../shared/api'
 import { progressReporter, type Progress } from '../download/progress'
-import { type Engine } from '../engine'
 import { type PhotoMetadata, readPhotoMetadata } from '../image/photoMetadata'
 import { decodeToModelInput } from '../image/preprocess'
 import { runBatch } from '../inference/embedPhotos'
+import type { ModelSessions } from '../inference/modelSessions'
 import { preparedBatches } from '../inference/preparedBatches'
 import { isInside } from './folderPaths'
 import type { ChangeBatch } from './folderWatcher'
@@ -51,7 +51,9 @@ type Prepared =
 export class Indexer implements IndexRunner {
   constructor(
     private readonly store: LibraryStore,
-    private readonly engine: Engine
+    private readonly sessions: Pick<ModelSessions, 'session'>,
+    /** Scores the new photos' best tags (the auto-tagger's scoreNewPhotos), after each batch. */
+    private readonly autoTag: () => Promise<unknown>
   ) {}
 
   run(job: IndexJob, opts: IndexOptions = {}): Promise<IndexSummary> {
@@ -156,7 +158,7 @@ export class Indexer implements IndexRunner {
   }
 
   private async model() {
-    const { session, manifest } = await this.engine.session()
+    const { session, manifest } = await this.sessions.session()
     return { session, manifest, modelId: this.store.modelId(manifest) }
   }
 
@@ -214,7 +216,7 @@ export class Indexer implements IndexRunner {
         }
         const stale = this.store.writeOutcomes(outcomes, modelId)
         if (outcomes.some((o) => o.kind === 'indexed')) await this.suggestTags(summary)
-        for (const o of outcomes) summary[o.kind === 'indexed' ? 'indexed' : o.kind === 'moved' ? 'moved' : 'failed']++
+        for (const o of outcomes) summary[o.kind === 'indexed' ? 'indexed' : o.kind === 'moved' ? (isTouched(o) ? 'unchanged' : 'moved') : 'failed']++
         summary.moved -= stale
         for (const o of outcomes) if (o.kind !== 'failed' && o.from && gone.delete(o.from.id)) summary.missing--
         done += prepared.length
@@ -234,7 +236,7 @@ export class Indexer implements IndexRunner {
   private async suggestTags(summary: IndexSummary): Promise<void> {
     if (summary.suggestionsError) return
     try {
-      await (await this.engine.tagger()).scoreNewPhotos()
+      await this.autoTag()
     } catch (err) {
       summary.suggestionsError = err instanceof Error ? err.message : String(err)
     }
@@ -275,6 +277,11 @@ function fingerprint(bytes: Buffer): string {
  */
 function isUpToDate(known: KnownPhoto | undefined, file: ScannedFile): boolean {
   return Boolean(known && known.size === file.size && known.mtimeMs === file.mtimeMs && (known.status === 'error' || known.hasVectors))
+}
+
+/** A file found again where it was, its content the same (only its time changed): nothing moved. */
+function isTouched(o: Extract<PhotoOutcome, { kind: 'moved' }>): boolean {
+  return !o.from.missing && o.from.path === o.facts.path
 }
 
 /** Claim order: the record at the file's own path, then missing records, then the rest. */

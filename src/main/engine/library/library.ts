@@ -2,15 +2,29 @@ import { existsSync, realpathSync, statSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
-import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import { writeThumbnail } from '../image/thumbnails'
-import { mapForReading, openLibraryDatabase } from './database'
+import type { ActivePack } from '../models/activePack'
+import { findFolder, isInside, safeRealpath } from './folderPaths'
 import { type ChangeBatch, FolderWatcher } from './folderWatcher'
-import { type IndexJob, type IndexOptions, type IndexRunner, type IndexSummary, Indexer } from './indexer'
-import { IndexWorkerClient } from './indexWorkerClient'
-import { isInside } from './folderPaths'
-import { LibraryStore, type MissingPhoto } from './libraryStore'
+import type { IndexJob, IndexOptions, IndexRunner, IndexSummary } from './indexer'
+import type { FolderRow, LibraryStore, MissingPhoto } from './libraryStore'
+import type { ReleaseLock, WriterLock } from '../store/lock'
+
+/** What the library is built from (see Engine, the composition root). */
+export interface LibraryParts {
+  store: LibraryStore
+  dataDir: string
+  pack: Pick<ActivePack, 'manifest'>
+  /** The indexer itself (in this thread), or the index worker's client. */
+  indexer: IndexRunner
+  /** Whether the indexer writes through a connection of its own (the index worker's). */
+  indexesElsewhere: boolean
+  /** Days a missing photo is kept before a whole indexing run forgets it; 0: never. */
+  missingGraceDays: () => Promise<number>
+  /** Taken while this process writes photos (indexing, watching, purging); null where another thread holds it for this one. */
+  writerLock: Pick<WriterLock, 'acquire'> | null
+}
 
 export interface WatchOptions extends IndexOptions {
   /** Told after each batch of changes has been applied. */
@@ -32,10 +46,16 @@ export class Library {
   /** Serialises index runs and watcher batches: they write the same rows. */
   private queue: Promise<unknown> = Promise.resolve()
   private pendingWrites = 0
+  private releaseLock: ReleaseLock | null = null
 
-  constructor(private readonly engine: Engine) {
-    this.store = new LibraryStore(openLibraryDatabase(join(engine.dataDir, 'library.sqlite')))
-    this.indexer = engine.indexesInWorker ? new IndexWorkerClient(engine.workerSettings, (a) => engine.reportProviderFallback(a)) : new Indexer(this.store, engine)
+  constructor(private readonly parts: LibraryParts) {
+    this.store = parts.store
+    this.indexer = parts.indexer
+  }
+
+  /** The library folder a path names (as typed, or through links). */
+  folder(path: string): FolderRow | undefined {
+    return findFolder(this.store, path)
   }
 
   addFolder(path: string): FolderInfo {
@@ -52,7 +72,7 @@ export class Library {
   }
 
   removeFolder(path: string): void {
-    const row = this.store.folder(resolve(path)) ?? this.store.folder(safeRealpath(path))
+    const row = this.folder(path)
     if (!row) throw new SdlError(`${path} is not a library folder`, `Library folders: ${this.store.folders().map((f) => f.path).join(', ') || 'none'}.`)
     this.store.removeFolder(row.id)
   }
@@ -72,7 +92,7 @@ export class Library {
       if (folderPath && !chosen.length) throw new SdlError(`${folderPath} is not a library folder`, 'Add it first with `sdl-tagger folders add`.')
       if (!folders.length) throw new SdlError('The library has no folders yet', 'Add one with `sdl-tagger folders add <folder>`.')
       const summary = await this.indexer.run({ kind: 'folders', folderIds: chosen.map((f) => f.id) }, opts)
-      const graceDays = await this.engine.missingGraceDays()
+      const graceDays = await this.parts.missingGraceDays()
       if (!summary.cancelled && graceDays > 0) summary.removed += this.purge(daysAgo(graceDays))
       return summary
     })
@@ -113,7 +133,7 @@ export class Library {
   }
 
   async status(): Promise<LibraryStatus> {
-    const manifest = await this.engine.packs.resolve().catch(() => null)
+    const manifest = await this.parts.pack.manifest().catch(() => null)
     return this.store.status(manifest ? this.store.modelId(manifest) : null)
   }
 
@@ -122,6 +142,16 @@ export class Library {
    * photos are run through the active model as they arrive.
    */
   async watch(opts: WatchOptions = {}): Promise<void> {
+    // Held for as long as the folders are followed: another process must not write meanwhile.
+    const release = this.parts.writerLock?.acquire('watching')
+    try {
+      await this.follow(opts)
+    } finally {
+      release?.()
+    }
+  }
+
+  private async follow(opts: WatchOptions): Promise<void> {
     await this.index(undefined, opts)
     const watcher = new FolderWatcher({
       usePolling: opts.usePolling,
@@ -155,7 +185,7 @@ export class Library {
   async thumbnail(photoPath: string): Promise<string> {
     const photo = this.store.photoByPath(photoPath)
     if (!photo || photo.status !== 'ok') throw new SdlError(`${photoPath} is not an indexed photo of the library`)
-    const dir = join(this.engine.dataDir, 'thumbnails', photo.fingerprint.slice(0, 2))
+    const dir = join(this.parts.dataDir, 'thumbnails', photo.fingerprint.slice(0, 2))
     const file = join(dir, `${photo.fingerprint}.webp`)
     if (!existsSync(file)) {
       await mkdir(dir, { recursive: true })
@@ -164,10 +194,9 @@ export class Library {
     return file
   }
 
-  /** Stops the index worker (cancelling its run) before the database closes. */
+  /** Stops the index worker (cancelling its run); the database is closed by its owner after this. */
   async close(): Promise<void> {
     await this.indexer.close()
-    this.store.db.close()
   }
 
   /** Purges the photos missing since before `before` (each only if it still is). */
@@ -180,10 +209,26 @@ export class Library {
     return this.store.folderInfos().find((f) => f.path === path)!
   }
 
+  /**
+   * Runs writes one after another. The writer lock is taken when the first is queued and given
+   * back when the last ends, so a second process asked to write meanwhile is told who writes
+   * (LibraryBusyError) instead of working from what this one is changing under it.
+   */
   private serialised<T>(work: () => Promise<T>): Promise<T> {
-    if (this.pendingWrites++ === 0 && this.engine.indexesInWorker) mapForReading(this.store.db, false)
+    if (this.pendingWrites === 0) {
+      try {
+        this.releaseLock = this.parts.writerLock?.acquire('indexing') ?? null
+      } catch (err) {
+        return Promise.reject(err as Error)
+      }
+      if (this.parts.indexesElsewhere) this.store.mapForReading(false)
+    }
+    this.pendingWrites++
     const run = this.queue.then(work, work).finally(() => {
-      if (--this.pendingWrites === 0 && this.engine.indexesInWorker && this.store.db.open) mapForReading(this.store.db, true)
+      if (--this.pendingWrites) return
+      if (this.parts.indexesElsewhere) this.store.mapForReading(true)
+      this.releaseLock?.()
+      this.releaseLock = null
     })
     this.queue = run.catch(() => {})
     return run
@@ -206,12 +251,4 @@ function canonicalFolder(path: string): string {
   return real
 }
 
-/** The real absolute path where it exists, else the absolute path: how the library names files. */
-export function safeRealpath(path: string): string {
-  try {
-    return realpathSync(resolve(path))
-  } catch {
-    return resolve(path)
-  }
-}
 

@@ -1,7 +1,7 @@
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
 import type { PhotoMetadata } from '../image/photoMetadata'
 import type { PackManifest } from '../models/packManifest'
-import type { LibraryDatabase } from './database'
+import { type LibraryDatabase, mapForReading } from './database'
 import { decodePrincipalVectors, encodePrincipalVectors } from './float16'
 
 export interface FolderRow {
@@ -68,6 +68,16 @@ export class LibraryStore {
   private counted: { modelId: number; version: string; count: number } | null = null
 
   constructor(readonly db: LibraryDatabase) {}
+
+  /** Runs reads in one snapshot: another connection (the index worker's) may commit between two statements. */
+  snapshot<T>(read: () => T): T {
+    return this.db.transaction(read)()
+  }
+
+  /** See database.ts mapForReading. */
+  mapForReading(on: boolean): void {
+    if (this.db.open) mapForReading(this.db, on)
+  }
 
   addFolder(path: string): FolderRow {
     this.db.prepare('INSERT INTO folders (path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING').run(path, new Date().toISOString())

@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import type { PhotoError, PhotoSummary } from '../../../shared/api'
-import type { LibraryDatabase } from '../library/database'
+import type { LibraryDatabase } from './database'
 
 export interface PhotoRow extends PhotoSummary {
   folderId: number | null

@@ -1,5 +1,4 @@
 import type { SearchHit, SearchResponse } from '../../../shared/search'
-import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import type { Lexicon } from '../lexicon/lexicon'
 import type { PackManifest } from '../models/packManifest'
@@ -9,7 +8,9 @@ import { type QueryNode, parseQuery, queryTerms } from './queryParser'
 import type { Library } from '../library/library'
 import { normalizeText } from '../lexicon/words'
 import { principalVector, sdlScore } from '../tagging/scoreTags'
-import { TagStore } from '../tagging/tagStore'
+import type { ActivePack } from '../models/activePack'
+import type { AutoTagger } from '../tagging/autoTagger'
+import type { TagStore } from '../tagging/tagStore'
 import { VectorMatrix } from './vectorMatrix'
 
 /**
@@ -87,11 +88,15 @@ interface LoadedIndex {
 export class SearchService {
   private index: Promise<LoadedIndex> | null = null
   private rebuilding: Promise<LoadedIndex> | null = null
-  private library: Library | null = null
+  private readonly library: Library
+  /** Settles once every index replaced so far has been freed (or is held by a search that frees it). */
+  private released: Promise<void> = Promise.resolve()
   /** The pack's manifest, read again only when its files or the active pack change (see PackStore.changeStamp). */
   private manifest: { value: PackManifest; stamp: string } | null = null
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly parts: { library: Library; tags: TagStore; tagger: AutoTagger; pack: ActivePack }) {
+    this.library = parts.library
+  }
 
   async search(query: string, opts: SearchOptions = {}): Promise<SearchResponse> {
     const node = parseQuery(query)
@@ -111,7 +116,7 @@ export class SearchService {
 
   private async searchIndex(index: LoadedIndex, query: string, node: QueryNode, topN: number, opts: SearchOptions): Promise<SearchResponse> {
     const limit = opts.limit ?? 50
-    const tags = new TagStore(this.library!.store.db)
+    const tags = this.parts.tags
     const terms = new Map<string, Term>()
     for (const key of queryTerms(node)) {
       const decided = tags.tagDecisions(normalizeText(key))
@@ -166,7 +171,7 @@ export class SearchService {
     threshold: Float32Array,
     opts: { all?: boolean; limit: number }
   ) {
-    const found = this.library!.store.photosVectors(Array.from(candidates, (p) => index.photos[p].id), index.modelId)
+    const found = this.library.store.photosVectors(Array.from(candidates, (p) => index.photos[p].id), index.modelId)
     const kept = Array.from(candidates).filter((p) => found.has(index.photos[p].id))
     const vectors = kept.map((p) => found.get(index.photos[p].id)!)
     const exact = new Map<string, TermScores>()
@@ -182,23 +187,36 @@ export class SearchService {
   /** Forget the loaded index, e.g. after the library changed or the active model did. */
   invalidate(): void {
     this.manifest = null
-    this.replaceIndex(null)
+    void this.replaceIndex(null)
     this.rebuilding = null
+  }
+
+  /** Frees the index's onnxruntime sessions (a search still running keeps them until it is done). */
+  async close(): Promise<void> {
+    const rebuilding = this.rebuilding
+    this.invalidate()
+    const pending = await rebuilding?.catch(() => null)
+    if (pending) {
+      pending.retired = true
+      if (!pending.inFlight) await release(pending)
+    }
+    await this.released
   }
 
   /** Makes `next` the index searches use, and lets the one it replaces go once its searches are done. */
   private replaceIndex(next: Promise<LoadedIndex> | null): void {
     const previous = this.index
     this.index = next
-    void previous?.then(
+    const released = previous?.then(
       async (old) => {
         // The pending rebuild itself may be what `previous` was: that one stays.
         if (old === (await next?.catch(() => null))) return
         old.retired = true
-        if (!old.inFlight) void release(old)
+        if (!old.inFlight) await release(old)
       },
       () => {}
     )
+    if (released) this.released = Promise.all([this.released, released]).then(() => {})
   }
 
   /**
@@ -245,7 +263,7 @@ export class SearchService {
   private async thresholds(index: LoadedIndex, topN: number): Promise<Float32Array> {
     let thresholds = index.thresholds.get(topN)
     if (!thresholds) {
-      const library = await this.engine.library()
+      const library = this.library
       thresholds = new Float32Array(index.photos.length).fill(Infinity)
       for (const stored of library.store.vocabularyScores(index.modelId, index.vocabulary.id)) {
         const p = positionOf(index, stored.photoId)
@@ -261,11 +279,12 @@ export class SearchService {
    * indexing runs and an index exists, that one answers and the rebuild runs in the background.
    */
   private async loadIndex(): Promise<LoadedIndex> {
-    const library = (this.library = await this.engine.library())
+    const library = this.library
+    const { pack } = this.parts
     // Only the pack's description: search never runs the image model.
-    if (!this.manifest || this.engine.packs.changeStamp(this.manifest.value.name) !== this.manifest.stamp) {
-      const value = await this.engine.manifest()
-      this.manifest = { value, stamp: this.engine.packs.changeStamp(value.name) }
+    if (!this.manifest || pack.changeStamp(this.manifest.value.name) !== this.manifest.stamp) {
+      const value = await pack.manifest()
+      this.manifest = { value, stamp: pack.changeStamp(value.name) }
     }
     const manifest = this.manifest.value
     const modelId = library.store.modelId(manifest)
@@ -304,8 +323,7 @@ export class SearchService {
    * small ones is quantised again as one.
    */
   private async build(manifest: PackManifest, modelId: number, previous: LoadedIndex | null = null): Promise<LoadedIndex> {
-    const library = await this.engine.library()
-    const tagger = await this.engine.tagger()
+    const { library, tagger } = this.parts
     // Photos indexed before their scores were stored (or under another vocabulary) get them now;
     // while indexing runs, the indexer scores each batch itself (and finding none missing takes
     // ~80 ms at 100k photos, a stall every rebuild).
@@ -362,15 +380,15 @@ export class SearchService {
    * index is built anew.
    */
   private photosAddedSince(previous: LoadedIndex, modelId: number): LoadedIndex['photos'] | null {
-    const store = this.library!.store
+    const store = this.library.store
     const last = previous.photos.at(-1)
     if (previous.modelId !== modelId || !last) return null
     // One read snapshot: the index worker may commit a batch between two statements.
-    return store.db.transaction(() => {
+    return store.snapshot(() => {
       if (store.reshapeCount() !== previous.reshaped) return null
       const added = store.embeddedPhotoList(modelId, last.id)
       return previous.photos.length + added.length === store.embeddedCount(modelId) ? added : null
-    })()
+    })
   }
 }
 

@@ -24,7 +24,10 @@ export function inspectLibraryFile(path: string): string | null {
     return null
   }
   try {
-    const size = fstatSync(fd).size
+    const stat = fstatSync(fd)
+    // Not a file (a folder in its place): opening it says so, in SQLite's words.
+    if (!stat.isFile()) return null
+    const size = stat.size
     // An empty file is how SQLite starts a new database.
     if (size === 0) return null
     const header = Buffer.alloc(HEADER_BYTES)
@@ -91,7 +94,9 @@ function quoteArgument(arg: string): string {
  */
 export function describeDatabaseError(err: unknown, dataDir?: string): SdlError | null {
   if (err instanceof SdlError || !(err instanceof Error)) return null
-  const code = (err as NodeJS.ErrnoException).code ?? ''
+  // Some errors carry a code that is not text (an HTTP status, a number from a library).
+  const raw = (err as { code?: unknown }).code
+  const code = typeof raw === 'string' ? raw : ''
   // By its code rather than better-sqlite3's class: the API's error mapping runs in the Electron
   // main process too, which must not load the native addon.
   if (!code.startsWith('SQLITE_') && !isLibraryFile((err as NodeJS.ErrnoException).path, dataDir)) return null

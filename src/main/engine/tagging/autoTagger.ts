@@ -1,8 +1,9 @@
 import { resolve } from 'node:path'
 import type { Progress } from '../download/progress'
-import type { Engine } from '../engine'
 import { SdlError } from '../errors'
-import { safeRealpath } from '../library/library'
+import { requireFolder, safeRealpath } from '../library/folderPaths'
+import type { LibraryStore } from '../library/libraryStore'
+import type { ActivePack } from '../models/activePack'
 import { Lexicon } from '../lexicon/lexicon'
 import { normalizeText } from '../lexicon/words'
 import type { PackManifest, PackVocabulary } from '../models/packManifest'
@@ -69,13 +70,18 @@ export class AutoTagger {
   private base: Promise<Base> | null = null
   private retired: Base[] = []
 
-  constructor(private readonly engine: Engine) {}
+  private readonly store: LibraryStore
+  private readonly tagStore: TagStore
+
+  constructor(private readonly parts: { photos: LibraryStore; tags: TagStore; pack: ActivePack }) {
+    this.store = parts.photos
+    this.tagStore = parts.tags
+  }
 
   async suggestions(photoPath: string, opts: SuggestOptions = {}): Promise<TagSuggestion[]> {
     const { photo, modelId } = await this.indexedPhoto(photoPath)
-    const library = await this.engine.library()
-    const [stored] = library.store.vocabularyScores(modelId, (await this.loadBase()).vocabulary.id, photo.id)
-    const decided = new Set((await this.tagStore()).photoTags(photo.id).map((t) => t.tag))
+    const [stored] = this.store.vocabularyScores(modelId, (await this.loadBase()).vocabulary.id, photo.id)
+    const decided = new Set(this.tagStore.photoTags(photo.id).map((t) => t.tag))
     return this.suggest(photo.id, modelId, stored, await this.customVocabulary(), decided, opts)
   }
 
@@ -85,8 +91,7 @@ export class AutoTagger {
    */
   async scoreNewPhotos(onProgress?: (p: Progress) => void): Promise<number> {
     const base = await this.loadBase()
-    const library = await this.engine.library()
-    return base.scorer.scoreMissing(library.store, library.store.modelId(base.manifest), onProgress)
+    return base.scorer.scoreMissing(this.store, this.store.modelId(base.manifest), onProgress)
   }
 
   /** Each of a photo's principal vectors with its length and the `count` vocabulary words nearest it. */
@@ -120,7 +125,7 @@ export class AutoTagger {
   async tags(photoPath: string, opts: SuggestOptions = {}): Promise<PhotoTags> {
     const { photo } = await this.indexedPhoto(photoPath)
     const byState = (state: PhotoTagState) => (store: TagStore) => store.photoTags(photo.id).filter((t) => t.state === state).map((t) => t.tag)
-    const store = await this.tagStore()
+    const store = this.tagStore
     return {
       accepted: byState('accepted')(store),
       user: byState('user')(store),
@@ -144,28 +149,22 @@ export class AutoTagger {
     const { photo } = await this.indexedPhoto(photoPath)
     const word = normalizeText(tag)
     this.checkKnown(await (await this.loadBase()).lexicon(), word)
-    ;(await this.tagStore()).setPhotoTag(photo.id, word, 'user')
+    ;this.tagStore.setPhotoTag(photo.id, word, 'user')
     return word
   }
 
   /** Suggestions for every indexed photo (of one library folder), from the stored scores. */
   async autotag(folder?: string, opts: SuggestOptions & { onProgress?: (p: Progress) => void } = {}): Promise<AutotagResult[]> {
-    const library = await this.engine.library()
     const base = await this.loadBase()
-    const modelId = library.store.modelId(base.manifest)
-    let folderId: number | undefined
-    if (folder !== undefined) {
-      const row = library.store.folder(resolve(folder)) ?? library.store.folder(safeRealpath(folder))
-      if (!row) throw new SdlError(`${folder} is not a library folder`, 'Add it first with `sdl-tagger folders add`.')
-      folderId = row.id
-    }
-    await base.scorer.scoreMissing(library.store, modelId, opts.onProgress)
-    const store = await this.tagStore()
+    const modelId = this.store.modelId(base.manifest)
+    const folderId = folder === undefined ? undefined : requireFolder(this.store, folder).id
+    await base.scorer.scoreMissing(this.store, modelId, opts.onProgress)
+    const store = this.tagStore
     const decided = store.decidedTags()
-    const paths = library.store.photoPaths(folderId)
+    const paths = this.store.photoPaths(folderId)
     const custom = await this.customVocabulary()
     const out: AutotagResult[] = []
-    for (const stored of library.store.vocabularyScores(modelId, base.vocabulary.id)) {
+    for (const stored of this.store.vocabularyScores(modelId, base.vocabulary.id)) {
       const path = paths.get(stored.photoId)
       if (path === undefined) continue
       out.push({ path, suggestions: await this.suggest(stored.photoId, modelId, stored, custom, decided.get(stored.photoId) ?? new Set(), opts) })
@@ -179,18 +178,18 @@ export class AutoTagger {
     const normalized = words.map(normalizeText).filter((w) => w.length > 0)
     if (!normalized.length) throw new SdlError('No words to add')
     for (const w of normalized) this.checkKnown(lexicon, w)
-    return (await this.tagStore()).addCustomWords([...new Set(normalized)])
+    return this.tagStore.addCustomWords([...new Set(normalized)])
   }
 
   async removeWord(word: string): Promise<void> {
-    const store = await this.tagStore()
+    const store = this.tagStore
     if (!store.removeCustomWord(normalizeText(word))) {
       throw new SdlError(`'${word}' is not in the custom vocabulary`, `Custom words: ${store.customWords().join(', ') || 'none'}.`)
     }
   }
 
   async customWords(): Promise<string[]> {
-    return (await this.tagStore()).customWords()
+    return this.tagStore.customWords()
   }
 
   /** The pack's tags (or the default vocabulary) followed by the custom words it lacks. */
@@ -209,7 +208,7 @@ export class AutoTagger {
     const known = new Set(vocabulary.tags)
     const tags: string[] = []
     const vectors: Float32Array[] = []
-    for (const word of (await this.tagStore()).customWords()) {
+    for (const word of this.tagStore.customWords()) {
       if (known.has(word)) continue
       const found = (await lexicon()).lookup(word)
       // A word the lexicon has since lost (its imported vectors removed) is passed over.
@@ -237,7 +236,7 @@ export class AutoTagger {
     opts: SuggestOptions
   ): Promise<TagSuggestion[]> {
     const { vocabulary, manifest } = await this.loadBase()
-    const store = (await this.engine.library()).store
+    const store = this.store
     let vectors: Float32Array | undefined
     const vectorsOf = () => (vectors ??= store.photoVectors(photoId, modelId)!)
     const min = opts.minScore ?? -Infinity
@@ -255,7 +254,7 @@ export class AutoTagger {
   private async decide(photoPath: string, tag: string, state: PhotoTagState): Promise<void> {
     const { photo } = await this.indexedPhoto(photoPath)
     const word = normalizeText(tag)
-    const store = await this.tagStore()
+    const store = this.tagStore
     const already = store.photoTags(photo.id).some((t) => t.tag === word)
     if (!already && !(await this.vocabulary()).tags.includes(word)) {
       throw new SdlError(
@@ -277,10 +276,9 @@ export class AutoTagger {
   }
 
   private async indexedPhoto(photoPath: string) {
-    const library = await this.engine.library()
     const base = await this.loadBase()
-    const modelId = library.store.modelId(base.manifest)
-    const photo = library.store.photoByPath(resolve(photoPath), modelId) ?? library.store.photoByPath(safeRealpath(photoPath), modelId)
+    const modelId = this.store.modelId(base.manifest)
+    const photo = this.store.photoByPath(resolve(photoPath), modelId) ?? this.store.photoByPath(safeRealpath(photoPath), modelId)
     if (!photo) throw new SdlError(`${photoPath} is not a photo of the library`, 'Add its folder with `sdl-tagger folders add`, then index it.')
     if (photo.status !== 'ok' || !photo.hasVectors) {
       throw new SdlError(`${photoPath} is not indexed with model ${base.manifest.name}`, 'Run `sdl-tagger index` first.')
@@ -288,19 +286,15 @@ export class AutoTagger {
     return { photo, modelId }
   }
 
-  private async tagStore(): Promise<TagStore> {
-    return new TagStore((await this.engine.library()).store.db)
-  }
-
   private async loadBase(): Promise<Base> {
-    const manifest = await this.engine.manifest()
+    const manifest = await this.parts.pack.manifest()
     const current = this.base && (await this.base.catch(() => null))
     if (current && current.manifest.name === manifest.name && current.manifest.modelSha256 === manifest.modelSha256) return current
     // Another model: the old base's sessions are kept until close, as a scoring run may still hold them.
     if (current) this.retired.push(current)
     this.base = (async () => {
-      const pack = manifest.vocabulary ? await this.engine.packs.loadVocabulary(manifest) : null
-      const lexicon = new Lazy(() => Lexicon.open({ dataDir: this.engine.dataDir, manifest, vocabulary: pack }))
+      const pack = manifest.vocabulary ? await this.parts.pack.vocabulary(manifest) : null
+      const lexicon = new Lazy(() => Lexicon.open({ dataDir: this.parts.pack.dataDir, manifest, vocabulary: pack }))
       const vocabulary = baseVocabulary(manifest, pack, pack ? null : await lexicon.get())
       const scorer = await VocabularyScorer.open(vocabulary, manifest.rows)
       return { manifest, lexicon: () => lexicon.get(), vocabulary, scorer, facetScorer: new Lazy(() => VocabularyScorer.open(vocabulary, 1)) }

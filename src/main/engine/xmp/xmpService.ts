@@ -1,15 +1,25 @@
-import { resolve } from 'node:path'
+import { dirname } from 'node:path'
 import type { XmpExportOptions, XmpExportSummary, XmpImportOptions, XmpImportSummary, XmpSidecarChange } from '../../../shared/xmp'
 import { type Progress, progressReporter } from '../download/progress'
-import type { Engine } from '../engine'
 import { SdlError } from '../errors'
-import { type Library, safeRealpath } from '../library/library'
-import { TagStore } from '../tagging/tagStore'
+import { requireFolder } from '../library/folderPaths'
+import type { LibraryStore } from '../library/libraryStore'
+import type { AutoTagger } from '../tagging/autoTagger'
+import type { TagStore } from '../tagging/tagStore'
 import { ExifToolRunner, type ExifToolTags } from './exifToolRunner'
 import { DEFAULT_ROOT, type FieldEntries, KEYWORD_READ_TAGS, checkRoot, emptyEntries, importableKeywords, planIsEmpty, planKeywordChanges } from './keywordFields'
-import { type SidecarWrite, readSidecars, sha256, sidecarBytes, writeSidecars, xmpProblem } from './sidecarFile'
+import { type SidecarWrite, readSidecars, removeAbandonedTemps, sha256, sidecarBytes, writeSidecars, xmpProblem } from './sidecarFile'
 import { groupBySidecar, sidecarCandidates } from './sidecarPaths'
-import { type LibraryPhoto, XmpStore, exportSignature } from './xmpStore'
+import { type LibraryPhoto, type XmpStore, exportSignature } from './xmpStore'
+
+/** What XMP sidecars are made from: the library's folders, the user's tags, what was written, and suggestions. */
+export interface XmpParts {
+  photos: LibraryStore
+  tags: TagStore
+  sidecars: XmpStore
+  /** Only export with --min-score needs it: opened then. */
+  tagger: () => Promise<AutoTagger>
+}
 
 /** Sidecars per ExifTool batch. */
 const CHUNK = 32
@@ -38,7 +48,7 @@ export interface XmpRunOptions {
 export class XmpService {
   private readonly exiftool = new ExifToolRunner()
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly parts: XmpParts) {}
 
   async exportSidecars(opts: XmpExportOptions = {}, run: XmpRunOptions = {}): Promise<XmpExportSummary> {
     const root = opts.root ?? DEFAULT_ROOT
@@ -46,11 +56,10 @@ export class XmpService {
     if (rootProblem) throw new SdlError(`Cannot export: ${rootProblem}`, 'Choose another --root, e.g. AI.')
     const naming = opts.naming ?? 'ext'
     const dryRun = Boolean(opts.dryRun)
-    const library = await this.engine.library()
-    const folderId = this.folderId(library, opts.folder)
-    const xmpStore = new XmpStore(library.store.db)
+    const folderId = this.folderId(opts.folder)
+    const xmpStore = this.parts.sidecars
     const photos = xmpStore.photos(folderId)
-    const tagsByPhoto = await this.tagsToExport(library, photos, opts)
+    const tagsByPhoto = await this.tagsToExport(photos, opts)
 
     const summary: XmpExportSummary = { written: 0, unchanged: 0, skipped: [], warnings: [], dryRun, cancelled: false, changes: [] }
     const jobs: ExportJob[] = []
@@ -62,6 +71,7 @@ export class XmpService {
       if (tags.length || xmpStore.sidecar(sidecar)) jobs.push({ sidecar, photos: group, tags })
     }
 
+    if (!dryRun) await Promise.all([...new Set(jobs.map((job) => dirname(job.sidecar)))].map((folder) => removeAbandonedTemps(folder)))
     const report = progressReporter(run.onProgress, { phase: dryRun ? 'plan XMP' : 'write XMP', unit: 'items' })
     let done = 0
     report(0, jobs.length, true)
@@ -88,10 +98,9 @@ export class XmpService {
 
   async importKeywords(opts: XmpImportOptions = {}, run: XmpRunOptions = {}): Promise<XmpImportSummary> {
     const root = opts.root ?? DEFAULT_ROOT
-    const library = await this.engine.library()
-    const folderId = this.folderId(library, opts.folder)
-    const xmpStore = new XmpStore(library.store.db)
-    const tagStore = new TagStore(library.store.db)
+    const folderId = this.folderId(opts.folder)
+    const xmpStore = this.parts.sidecars
+    const tagStore = this.parts.tags
     const photos = xmpStore.photos(folderId)
     const summary: XmpImportSummary = { photos: photos.length, withKeywords: 0, imported: 0, tags: [], skipped: [], cancelled: false }
     const report = progressReporter(run.onProgress, { phase: 'read XMP', unit: 'items' })
@@ -110,8 +119,11 @@ export class XmpService {
           if (problem) summary.skipped.push({ path: sidecar, reason: problem })
           else fromSidecar = r.tags
         }
+        // A photo ExifTool could not read (or was not given) is reported; its sidecar's keywords still count.
+        const embedded = reads.get(photo.path)!
+        if (!embedded.tags) summary.skipped.push({ path: photo.path, reason: embedded.errors[0] ?? 'ExifTool could not read it' })
         const ours = sidecar ? (xmpStore.sidecar(sidecar)?.written ?? emptyEntries()) : emptyEntries()
-        const keywords = importableKeywords([fromSidecar, reads.get(photo.path)?.tags ?? null], root, ours)
+        const keywords = importableKeywords([fromSidecar, embedded.tags], root, ours)
         if (keywords.length) summary.withKeywords++
         const added = tagStore.importPhotoTags(photo.id, keywords)
         if (added.length) {
@@ -194,11 +206,10 @@ export class XmpService {
   }
 
   /** Accepted tags and the user's own (added in the app), plus suggestions at or above `minScore`. */
-  private async tagsToExport(library: Library, photos: readonly LibraryPhoto[], opts: XmpExportOptions): Promise<Map<number, string[]>> {
-    const out = new TagStore(library.store.db).exportableTags()
+  private async tagsToExport(photos: readonly LibraryPhoto[], opts: XmpExportOptions): Promise<Map<number, string[]>> {
+    const out = this.parts.tags.exportableTags()
     if (opts.minScore === undefined) return out
-    const { AutoTagger } = await import('../tagging/autoTagger')
-    const suggested = await new AutoTagger(this.engine).autotag(opts.folder, { top: opts.top ?? 10, minScore: opts.minScore })
+    const suggested = await (await this.parts.tagger()).autotag(opts.folder, { top: opts.top ?? 10, minScore: opts.minScore })
     const idByPath = new Map(photos.map((p) => [p.path, p.id]))
     for (const { path, suggestions } of suggested) {
       const id = idByPath.get(path)
@@ -208,11 +219,8 @@ export class XmpService {
     return out
   }
 
-  private folderId(library: Library, folder: string | undefined): number | undefined {
-    if (folder === undefined) return undefined
-    const row = library.store.folder(resolve(folder)) ?? library.store.folder(safeRealpath(folder))
-    if (!row) throw new SdlError(`${folder} is not a library folder`, 'Add it first with `sdl-tagger folders add`.')
-    return row.id
+  private folderId(folder: string | undefined): number | undefined {
+    return folder === undefined ? undefined : requireFolder(this.parts.photos, folder).id
   }
 }
 

@@ -1,0 +1,35 @@
+import { join } from 'node:path'
+import { backupIfDue } from '../store/backup'
+import type { BackupInfo } from '../store/backupList'
+import { TagStore } from '../tagging/tagStore'
+import { XmpStore } from '../xmp/xmpStore'
+import { openLibraryDatabase } from './database'
+import { LibraryStore } from './libraryStore'
+import { PhotoCatalog } from './photoCatalog'
+
+/**
+ * The library database behind its repositories, the only code that runs SQL: photos, folders and
+ * their vectors and scores; the user's tags and custom words; XMP sidecars; and the window's
+ * photo catalogue. One connection, opened (and migrated) once per engine.
+ */
+export interface LibraryRepositories {
+  photos: LibraryStore
+  tags: TagStore
+  sidecars: XmpStore
+  catalog: PhotoCatalog
+  /** Backs the library up when the newest backup is a day old or more (see store/backup.ts). */
+  backupIfDue(): Promise<BackupInfo | null>
+  close(): void
+}
+
+export function openRepositories(dataDir: string): LibraryRepositories {
+  const db = openLibraryDatabase(join(dataDir, 'library.sqlite'))
+  return {
+    photos: new LibraryStore(db),
+    tags: new TagStore(db),
+    sidecars: new XmpStore(db),
+    catalog: new PhotoCatalog(db),
+    backupIfDue: () => backupIfDue(db, dataDir),
+    close: () => db.close()
+  }
+}
