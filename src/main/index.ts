@@ -46,9 +46,7 @@ function lockDownSession(): void {
   const csp = contentSecurityPolicy({ mediaSource: `${MEDIA_PROTOCOL}:` })
   // Nothing remote is ever loaded, whatever the page asks for.
   session.defaultSession.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedAppUrl(details.url, devServerUrl) }))
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } })
-  )
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } }))
   // No camera, microphone, notifications, geolocation…: the app asks for none of them.
   session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false))
   protocol.handle(MEDIA_PROTOCOL, async (request) => {

@@ -16,9 +16,7 @@ import { type WebServer, describeViolations, launchChromium, seriousAxeViolation
 
 // The README's pictures are refreshed only when asked (`npm run screenshots`); an ordinary test
 // run takes them too, into a temporary folder, so it leaves the working tree as it found it.
-const SCREENSHOTS = process.env.SDL_TAGGER_SCREENSHOTS
-  ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
-  : mkdtempSync(join(tmpdir(), 'sdl-tagger-screenshots-'))
+const SCREENSHOTS = process.env.SDL_TAGGER_SCREENSHOTS ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'sdl-tagger-screenshots-'))
 const VIEWPORT = { width: 1280, height: 800 }
 
 /** Keystroke to the next frame the browser paints, from each keydown's own timestamp. */
@@ -133,11 +131,16 @@ describe('SDL Tagger in the browser (web mode)', () => {
     await status.getByText('Indexed', { exact: true }).waitFor({ timeout: 120_000 })
     expect(await status.textContent()).toMatch(/88 new.*1 could not be read/)
     const samples = await page.evaluate(() => (window as unknown as { latencySamples: LatencySample[] }).latencySamples)
-    const during = samples.filter((s) => s.indexing).map((s) => s.ms).sort((a, b) => a - b)
+    const during = samples
+      .filter((s) => s.indexing)
+      .map((s) => s.ms)
+      .sort((a, b) => a - b)
     expect(samples.length).toBeGreaterThan(10)
     if (during.length) {
       const at = (q: number) => during[Math.min(during.length - 1, Math.floor(q * during.length))].toFixed(1)
-      console.log(`[e2e] input latency while indexing (keydown to next frame, ${during.length} keys): median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${during.at(-1)!.toFixed(1)} ms`)
+      console.log(
+        `[e2e] input latency while indexing (keydown to next frame, ${during.length} keys): median ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${during.at(-1)!.toFixed(1)} ms`
+      )
     } else console.log('[e2e] indexing ended before any key was typed; no latency figure this run')
   })
 
@@ -179,7 +182,10 @@ describe('SDL Tagger in the browser (web mode)', () => {
   let acceptedTag = ''
   let photoName = ''
   it('opens a photo: tags with scores, seen and unseen marked, its seven facets; accepting a tag keeps it', async () => {
-    const first = page.getByRole('listbox', { name: /Photos matching dog/ }).getByRole('option').first()
+    const first = page
+      .getByRole('listbox', { name: /Photos matching dog/ })
+      .getByRole('option')
+      .first()
     photoName = (await first.getAttribute('data-name')) ?? ''
     await first.click()
     const view = page.getByTestId('photo-view')
@@ -216,7 +222,11 @@ describe('SDL Tagger in the browser (web mode)', () => {
     // Closed and opened again, the decisions are still there: they live in the library, not the page.
     await page.keyboard.press('Escape')
     await view.waitFor({ state: 'detached' })
-    await page.getByRole('listbox', { name: /Photos matching dog/ }).getByRole('option').first().click()
+    await page
+      .getByRole('listbox', { name: /Photos matching dog/ })
+      .getByRole('option')
+      .first()
+      .click()
     await page.getByTestId('photo-view').getByRole('list', { name: 'Accepted and own tags' }).locator(`[data-tag="${acceptedTag}"]`).waitFor()
     await page.keyboard.press('Escape')
   })

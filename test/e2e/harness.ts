@@ -11,14 +11,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const require = createRequire(import.meta.url)
 
 /** Headless and quiet: no GPU, no sandbox (containers run as root), nothing fetched in the background. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run'
-]
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 
 /** The Chromium that scripts/ensure-chromium.mjs installed (the e2e set-up passes it on). */
 export function launchChromium(executablePath: string): Promise<Browser> {
@@ -35,11 +28,10 @@ export interface WebServer {
 
 /** `sdl-tagger serve` from the built bundle on a free port, as a user starts web mode. */
 export function startWebServer(dataDir: string, extraArgs: string[] = []): Promise<WebServer> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['bin/sdl-tagger.js', '--data-dir', dataDir, '--ep', 'cpu', 'serve', '--port', '0', ...extraArgs],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
-  )
+  const child: ChildProcess = spawn(process.execPath, ['bin/sdl-tagger.js', '--data-dir', dataDir, '--ep', 'cpu', 'serve', '--port', '0', ...extraArgs], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let stderr = ''
   child.stderr?.on('data', (chunk) => (stderr += String(chunk)))
   const stop = () =>

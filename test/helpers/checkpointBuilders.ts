@@ -6,9 +6,7 @@ import { constants, deflateRawSync } from 'node:zlib'
  */
 
 export function bytes(...parts: Array<string | number | Uint8Array>): Buffer {
-  return Buffer.concat(
-    parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : typeof p === 'number' ? Buffer.of(p) : Buffer.from(p)))
-  )
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : typeof p === 'number' ? Buffer.of(p) : Buffer.from(p))))
 }
 export const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer)
 export const i32 = (n: number) => Buffer.from(Int32Array.of(n).buffer)
@@ -39,18 +37,7 @@ function stateDictPickle(tensors: FakeTensor[], pid: (t: FakeTensor) => Uint8Arr
   return bytes(
     '}(',
     ...tensors.map((t) =>
-      bytes(
-        str(t.key),
-        'ctorch._utils\n_rebuild_tensor_v2\n(',
-        pid(t),
-        'Q',
-        int(t.offset),
-        ints(t.size),
-        ints(t.stride),
-        0x89,
-        'ccollections\nOrderedDict\n)R',
-        'tR'
-      )
+      bytes(str(t.key), 'ctorch._utils\n_rebuild_tensor_v2\n(', pid(t), 'Q', int(t.offset), ints(t.size), ints(t.stride), 0x89, 'ccollections\nOrderedDict\n)R', 'tR')
     ),
     'u'
   )
@@ -69,7 +56,10 @@ export function legacyCheckpoint(tensors: FakeTensor[], storages: Array<[string,
     magic,
     bytes(0x80, 2, int(1001), '.'),
     sysInfo,
-    0x80, 2, wrapIn ? wrapped(wrapIn, body) : body, '.',
+    0x80,
+    2,
+    wrapIn ? wrapped(wrapIn, body) : body,
+    '.',
     bytes(0x80, 2, ']', '(', ...storages.map(([key]) => str(key)), 'e.'),
     ...storages.map(([, data, numel]) => bytes(Buffer.from(BigInt64Array.of(BigInt(numel)).buffer), data))
   )

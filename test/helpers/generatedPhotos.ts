@@ -20,5 +20,7 @@ export async function writeTestPhoto(path: string, seed: number, size = { width:
       pixels[i + 2] = (seed * 37 + (s >>> 24)) & 0xff
     }
   }
-  await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toFile(path)
+  await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(path)
 }

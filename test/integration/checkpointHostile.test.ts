@@ -112,7 +112,10 @@ describe('hostile checkpoints are refused in bounded memory', () => {
     const tensors = officialTensors()
     tensors[0] = { ...tensors[0], numel: 2048, stride: [0, 1] }
     const repeated = await write('stride0-repeated.pth', zipCheckpoint(zipPickle(tensors), [['0', Buffer.alloc(2048 * 4)]]))
-    await expectRefused(repeated, /stride0-repeated\.pth: tensor 'embedding\.weight' has stride 0 in dimension 0 \(shape \[2100,2048\], stride \[0,1\], offset 0\), so its elements overlap/)
+    await expectRefused(
+      repeated,
+      /stride0-repeated\.pth: tensor 'embedding\.weight' has stride 0 in dimension 0 \(shape \[2100,2048\], stride \[0,1\], offset 0\), so its elements overlap/
+    )
   })
 
   it('a data.pkl that builds millions of objects', async () => {

@@ -179,7 +179,10 @@ describe('lexicon with the real GloVe vectors (cache built once)', () => {
         expect(hit.vector).toHaveLength(300)
         expect(norm(hit.vector)).toBeCloseTo(1, 5)
         const near = nearestTags(hit.vector, 5)
-        expect(expected.some((tag) => near.includes(tag)), `${word}: ${near.join(', ')}`).toBe(true)
+        expect(
+          expected.some((tag) => near.includes(tag)),
+          `${word}: ${near.join(', ')}`
+        ).toBe(true)
       }
       // A phrase mixing a tag and a projected word is as exact as its least exact word.
       expect(found(lexicon.lookup('black poodle'))).toMatchObject({ source: 'projected', exact: false })

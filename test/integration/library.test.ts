@@ -16,9 +16,7 @@ describe('library indexing', () => {
 
   const vectorsOf = async (path: string) => {
     const db = (await engine.library()).store.db
-    return db.prepare('SELECT v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE p.path = ?').get(path) as
-      | { vectors: Buffer }
-      | undefined
+    return db.prepare('SELECT v.vectors FROM principal_vectors v JOIN photos p ON p.id = v.photo_id WHERE p.path = ?').get(path) as { vectors: Buffer } | undefined
   }
 
   beforeAll(async () => {

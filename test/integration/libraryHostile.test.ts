@@ -93,8 +93,13 @@ describe('indexing a hostile corpus', () => {
     await sharp(source).toColourspace('cmyk').jpeg().toFile(join(corpus, 'cmyk.jpg'))
     await sharp(source).toColourspace('rgb16').png().toFile(join(corpus, 'sixteen-bit.png'))
     await sharp(source).withMetadata({ orientation: 6 }).jpeg().toFile(join(corpus, 'rotated.jpg'))
-    const frame = (colour: string) => sharp({ create: { width: 20, height: 10, channels: 3, background: colour } }).png().toBuffer()
-    await sharp([await frame('white'), await frame('black')], { join: { animated: true } }).gif().toFile(join(corpus, 'animated.gif'))
+    const frame = (colour: string) =>
+      sharp({ create: { width: 20, height: 10, channels: 3, background: colour } })
+        .png()
+        .toBuffer()
+    await sharp([await frame('white'), await frame('black')], { join: { animated: true } })
+      .gif()
+      .toFile(join(corpus, 'animated.gif'))
     copyFileSync(HEIC, join(corpus, 'iphone.heic'))
 
     const engine = new Engine({ dataDir })

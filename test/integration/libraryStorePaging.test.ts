@@ -22,7 +22,10 @@ describe('LibraryStore walks many photos without holding the connection', () => 
       details: { format: 'jpeg', width: 1, height: 1, orientation: null, takenAt: null, camera: null },
       vectors: Float32Array.of(i, 1)
     })
-    store.writeOutcomes(Array.from({ length: 2500 }, (_, i) => outcome(i)), modelId)
+    store.writeOutcomes(
+      Array.from({ length: 2500 }, (_, i) => outcome(i)),
+      modelId
+    )
     store.putVocabularyScores(modelId, 'v', [{ photoId: 1, tags: Uint16Array.of(0), scores: Float32Array.of(1) }])
 
     const seen: number[] = []
@@ -36,7 +39,10 @@ describe('LibraryStore walks many photos without holding the connection', () => 
     expect(seen).toEqual([1])
     const listed = store.embeddedPhotoList(modelId)
     expect(listed).toHaveLength(written)
-    const vectors = store.photosVectors(listed.slice(0, 3).map((p) => p.id), modelId)
+    const vectors = store.photosVectors(
+      listed.slice(0, 3).map((p) => p.id),
+      modelId
+    )
     expect(listed.slice(0, 3).map((p) => vectors.get(p.id)![0])).toEqual([0, 1, 2])
     store.db.close()
   })

@@ -62,9 +62,13 @@ describe('PackStore', () => {
     await store.create('pack', writeModel('old'))
     await expect(store.create('pack', writeModel('new'))).rejects.toThrow(/already exists/)
     await expect(
-      store.create('pack', async () => {
-        throw new Error('bad input')
-      }, { replace: true })
+      store.create(
+        'pack',
+        async () => {
+          throw new Error('bad input')
+        },
+        { replace: true }
+      )
     ).rejects.toThrow('bad input')
     expect((await store.manifest('pack')).description).toBe('old')
     await store.create('pack', writeModel('new'), { replace: true })

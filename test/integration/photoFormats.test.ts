@@ -56,7 +56,10 @@ async function decodedQuadrants(input: string | Buffer): Promise<Rgb[]> {
 
 function expectColours(actual: Rgb[], expected: Rgb[], tolerance: number): void {
   const off = actual.map((rgb, q) => Math.max(...rgb.map((v, c) => Math.abs(v - expected[q][c]))))
-  expect(off.every((d) => d <= tolerance), `got ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`).toBe(true)
+  expect(
+    off.every((d) => d <= tolerance),
+    `got ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`
+  ).toBe(true)
 }
 
 function save(name: string, bytes: Buffer | string): string {
@@ -106,8 +109,13 @@ describe('every format decodes to the right picture', () => {
   })
 
   it('animated GIF: the first frame, not the frames stacked', async () => {
-    const frame = (colour: string) => sharp({ create: { width: 40, height: 30, channels: 3, background: colour } }).png().toBuffer()
-    const gif = await sharp([await frame('red'), await frame('blue')], { join: { animated: true } }).gif().toBuffer()
+    const frame = (colour: string) =>
+      sharp({ create: { width: 40, height: 30, channels: 3, background: colour } })
+        .png()
+        .toBuffer()
+    const gif = await sharp([await frame('red'), await frame('blue')], { join: { animated: true } })
+      .gif()
+      .toBuffer()
     expect((await sharp(gif).metadata()).pages).toBe(2)
     expectColours(await decodedQuadrants(gif), [RED, RED, RED, RED], 0)
     expect(await readPhotoMetadata(gif, 'animated.gif')).toMatchObject({ format: 'gif', width: 40, height: 30 })
@@ -392,7 +400,9 @@ describe('hostile input gives ImageDecodeError with a plain reason', () => {
 
   it('a truncated JPEG (its metadata, from the intact header, still reads)', async () => {
     const noise = Buffer.from(Array.from({ length: 256 * 256 * 3 }, (_, i) => (i * 2654435761) >>> 24))
-    const jpeg = await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } }).jpeg().toBuffer()
+    const jpeg = await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } })
+      .jpeg()
+      .toBuffer()
     const path = save('truncated.jpg', jpeg.subarray(0, jpeg.length >> 1))
     await expectAll(path, 'corrupt', /^the image is truncated or corrupt/, [readers[0], readers[2]])
     expect(await readPhotoMetadata(readFileSync(path), path)).toMatchObject({ format: 'jpeg', width: 256, height: 256 })
@@ -442,7 +452,11 @@ describe('file names with spaces, accents, CJK and emoji', () => {
   it.each(names)('%s', async (name) => {
     expect(isPhotoFileName(name)).toBe(true)
     const dir = freshDir(`names-${names.indexOf(name)}`)
-    const bytes = name.endsWith('.heic') ? HEIC : await quadrants().toFormat(name.endsWith('.png') ? 'png' : name.endsWith('.webp') ? 'webp' : 'jpeg').toBuffer()
+    const bytes = name.endsWith('.heic')
+      ? HEIC
+      : await quadrants()
+          .toFormat(name.endsWith('.png') ? 'png' : name.endsWith('.webp') ? 'webp' : 'jpeg')
+          .toBuffer()
     const path = join(dir, name)
     writeFileSync(path, bytes)
     expectColours(await decodedQuadrants(path), UPRIGHT, 12)

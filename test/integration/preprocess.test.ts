@@ -4,14 +4,7 @@ import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SdlError } from '../../src/main/engine/errors'
-import {
-  decodeToModelInput,
-  decodeToRgb224,
-  ImageDecodeError,
-  MODEL_INPUT_SIZE,
-  toNchwBatch,
-  type ImageDecodeReason
-} from '../../src/main/engine/image/preprocess'
+import { decodeToModelInput, decodeToRgb224, ImageDecodeError, MODEL_INPUT_SIZE, toNchwBatch, type ImageDecodeReason } from '../../src/main/engine/image/preprocess'
 import { resizeBicubicRgb } from '../../src/main/engine/image/pillowBicubic'
 import { COCO_DIR, SDL_DIR, tempDir } from '../helpers/sharedData'
 
@@ -57,7 +50,9 @@ describe('matches Pillow resize((224, 224)) on the official sample photos', () =
   // cubic resize is ~9 levels off, converting embedded Adobe RGB profiles ~3.5.
   it.each(photos)('%s', async (photo) => {
     const ours = await decodeToRgb224(join(PHOTOS, photo))
-    const pillow = await sharp(join(PILLOW, photo.replace(/\.jpg$/, '.png'))).raw().toBuffer()
+    const pillow = await sharp(join(PILLOW, photo.replace(/\.jpg$/, '.png')))
+      .raw()
+      .toBuffer()
     expect(ours.length).toBe(S * S * 3)
     let sum = 0
     let max = 0
@@ -144,7 +139,9 @@ describe('decoding', () => {
     // Left half opaque green; right half fully transparent black, which Pillow would show as black.
     const rgba = Buffer.alloc(32 * 32 * 4)
     for (let i = 0; i < 32 * 32; i++) if (i % 32 < 16) rgba.set([0, 255, 0, 255], i * 4)
-    const png = await sharp(rgba, { raw: { width: 32, height: 32, channels: 4 } }).png().toBuffer()
+    const png = await sharp(rgba, { raw: { width: 32, height: 32, channels: 4 } })
+      .png()
+      .toBuffer()
     const rgb = await decodeToRgb224(save('transparent.png', png))
     expect(pixel(rgb, 20, 100)).toEqual([0, 255, 0])
     expect(pixel(rgb, 200, 100)).toEqual([255, 255, 255])

@@ -4,16 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
 import { SDL_DIR, tempDir } from '../helpers/sharedData'
 import { runCliCaptured } from '../helpers/runCliCaptured'
-import {
-  SAMPLE_PHOTOS_DIR,
-  VOCAB_DIR,
-  gunzipFixture,
-  l2Distance,
-  pillowResizedInput,
-  referenceOutputs,
-  relativeMaxError,
-  syntheticInput
-} from '../helpers/sdlFixtures'
+import { SAMPLE_PHOTOS_DIR, VOCAB_DIR, gunzipFixture, l2Distance, pillowResizedInput, referenceOutputs, relativeMaxError, syntheticInput } from '../helpers/sdlFixtures'
 
 const reference = referenceOutputs()
 const photoNames = reference.inputs.slice(0, 6)
@@ -93,7 +84,10 @@ describe('importing the official-format SDL checkpoints', () => {
       }
       return best
     })
-    const expectedTop = tags.map((tag, i) => ({ tag, score: scores[i] })).sort((a, b) => b.score - a.score).slice(0, 10)
+    const expectedTop = tags
+      .map((tag, i) => ({ tag, score: scores[i] }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 10)
     expect(result.tags.map((t) => t.tag)).toEqual(expectedTop.map((t) => t.tag))
     for (const t of result.tags) expect(t.unseen).toBe(unseen.includes(t.tag))
 

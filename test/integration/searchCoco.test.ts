@@ -26,7 +26,10 @@ describe('search on COCO photos with the ConSE pack', () => {
   const photos = Object.keys(labels.images).map((f) => join(COCO_DIR, f))
   const counts = new Map<string, number>()
   for (const tags of Object.values(labels.images)) for (const t of tags) counts.set(t, (counts.get(t) ?? 0) + 1)
-  const classes = [...counts].filter(([, n]) => n >= 3).map(([c]) => c).sort()
+  const classes = [...counts]
+    .filter(([, n]) => n >= 3)
+    .map(([c]) => c)
+    .sort()
   let engine: Engine
 
   beforeAll(async () => {
@@ -55,7 +58,12 @@ describe('search on COCO photos with the ConSE pack', () => {
       const relevant = new Set(Object.keys(labels.images).filter((f) => labels.images[f].includes(cls)))
       const { hits } = await search.search(`"${cls}"`, { all: true, limit: photos.length })
       expect(hits).toHaveLength(photos.length)
-      appAps.push(averagePrecision(hits.map((h) => basename(h.path)), relevant))
+      appAps.push(
+        averagePrecision(
+          hits.map((h) => basename(h.path)),
+          relevant
+        )
+      )
 
       const found = lexicon.lookup(cls)
       if (!found.ok) throw new Error(`lexicon lacks ${cls}`)
@@ -70,7 +78,12 @@ describe('search on COCO photos with the ConSE pack', () => {
         return best
       }
       const rawRanking = [...raw].map(([path, out]) => ({ path, s: score(out) })).sort((a, b) => b.s - a.s)
-      rawAps.push(averagePrecision(rawRanking.map((r) => basename(r.path)), relevant))
+      rawAps.push(
+        averagePrecision(
+          rawRanking.map((r) => basename(r.path)),
+          relevant
+        )
+      )
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
     console.log(`${classes.length} classes: mAP through the app ${mean(appAps).toFixed(4)}, from raw outputs ${mean(rawAps).toFixed(4)}`)
@@ -141,7 +154,10 @@ describe('search on COCO photos with the ConSE pack', () => {
       expect(expected.length, query).toBeGreaterThan(0)
       // Only 12 candidates beyond the limit (of 64 photos) are rescored: the 4-bit stage must already hold the right ones.
       const { hits } = await search.search(query, { limit: 6, topN: 25, rescoredBeyondLimit: 12 })
-      expect(hits.map((h) => h.path), query).toEqual(expected)
+      expect(
+        hits.map((h) => h.path),
+        query
+      ).toEqual(expected)
     }
   })
 

@@ -44,7 +44,10 @@ describe('engine API jobs', () => {
 
   beforeAll(async () => {
     mkdirSync(folder, { recursive: true })
-    for (const name of readdirSync(COCO_DIR).filter((f) => f.endsWith('.jpg')).slice(0, 3)) copyFileSync(join(COCO_DIR, name), join(folder, name))
+    for (const name of readdirSync(COCO_DIR)
+      .filter((f) => f.endsWith('.jpg'))
+      .slice(0, 3))
+      copyFileSync(join(COCO_DIR, name), join(folder, name))
     writeFileSync(join(folder, 'broken.jpg'), 'this is not a JPEG')
     engine = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
     api = createEngineApi(engine)

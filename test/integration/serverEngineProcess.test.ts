@@ -29,7 +29,10 @@ describe('the engine process', () => {
 
   beforeAll(async () => {
     mkdirSync(folder, { recursive: true })
-    for (const name of readdirSync(COCO_DIR).filter((f) => f.endsWith('.jpg')).slice(0, 3)) copyFileSync(join(COCO_DIR, name), join(folder, name))
+    for (const name of readdirSync(COCO_DIR)
+      .filter((f) => f.endsWith('.jpg'))
+      .slice(0, 3))
+      copyFileSync(join(COCO_DIR, name), join(folder, name))
     const setup = new Engine({ dataDir })
     await addOnnxModel(setup.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
     await setup.close()

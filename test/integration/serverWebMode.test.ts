@@ -27,7 +27,11 @@ function rawGet(port: number, path: string, headers: Record<string, string> = {}
 }
 
 /** Collects server-sent events until `until` says stop. */
-async function collectEvents(base: string, until: (e: ApiEvent) => boolean, headers: Record<string, string> = {}): Promise<{ events: ApiEvent[]; ready: Promise<void>; done: Promise<ApiEvent[]> }> {
+async function collectEvents(
+  base: string,
+  until: (e: ApiEvent) => boolean,
+  headers: Record<string, string> = {}
+): Promise<{ events: ApiEvent[]; ready: Promise<void>; done: Promise<ApiEvent[]> }> {
   const response = await fetch(`${base}/api/events`, { headers })
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
   const reader = response.body!.getReader()
@@ -342,7 +346,9 @@ describe('web mode over a real library', () => {
       expect(cookie).toMatch(/SameSite=Strict/)
       const withCookie = { cookie: cookie.split(';')[0] }
       expect((await fetch(`${root}/`, { headers: withCookie })).status).toBe(200)
-      expect(value(await createHttpApi({ baseUrl: root, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), ...withCookie } }) }).getStatus()).dataDir).toBe(dataDir)
+      expect(
+        value(await createHttpApi({ baseUrl: root, fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), ...withCookie } }) }).getStatus()).dataDir
+      ).toBe(dataDir)
       expect(value(await createHttpApi({ baseUrl: root, token }).getSettings())).toMatchObject({ theme: 'dark' })
       expect(await createHttpApi({ baseUrl: root, token: 'another-long-token-that-is-wrong' }).getSettings()).toMatchObject({ ok: false })
       // With a token, the Host header is no longer the defence: any name reaching the port works.

@@ -9,7 +9,6 @@ import { SDL_DIR, tempDir } from '../helpers/sharedData'
 import { VOCAB_DIR, gunzipFixture } from '../helpers/sdlFixtures'
 import { bytes, int, legacyCheckpoint, str, zipCheckpoint, zipFile, zipPickle, type FakeTensor } from '../helpers/checkpointBuilders'
 
-
 const f32 = (...values: number[]) => Buffer.from(Float32Array.of(...values).buffer)
 const u16 = (...values: number[]) => Buffer.from(Uint16Array.of(...values).buffer)
 const plain = (t: Tensor) => ({ dtype: t.dtype, shape: t.shape, data: [...t.data] })
@@ -29,12 +28,37 @@ function numpyPickle(columns: number[][], spec: 'f4' | 'f8', order: '<' | '>', f
   else for (let d = 0; d < dim; d++) columns.forEach((column) => put(column[d]))
   const encode = (data: Buffer) => bytes('c_codecs\nencode\n', str(data.toString('latin1')), str('latin1'), 0x86, 'R')
   return bytes(
-    0x80, 2,
-    `c${module}\n_reconstruct\n`, 'cnumpy\nndarray\n', int(0), 0x85, encode(Buffer.from('b')), 0x87, 'R',
-    '(', int(1), int(dim), int(count), 0x86,
-    'cnumpy\ndtype\n', str(spec), 0x89, 0x88, 0x87, 'R',
-    '(', int(3), str(order), 'NNN', int(-1), int(-1), int(0), 'tb',
-    fortran ? 0x88 : 0x89, encode(raw), 'tb.'
+    0x80,
+    2,
+    `c${module}\n_reconstruct\n`,
+    'cnumpy\nndarray\n',
+    int(0),
+    0x85,
+    encode(Buffer.from('b')),
+    0x87,
+    'R',
+    '(',
+    int(1),
+    int(dim),
+    int(count),
+    0x86,
+    'cnumpy\ndtype\n',
+    str(spec),
+    0x89,
+    0x88,
+    0x87,
+    'R',
+    '(',
+    int(3),
+    str(order),
+    'NNN',
+    int(-1),
+    int(-1),
+    int(0),
+    'tb',
+    fortran ? 0x88 : 0x89,
+    encode(raw),
+    'tb.'
   )
 }
 const pickleOfTags = (tags: string[]) => bytes(0x80, 2, '}(', ...tags.flatMap((tag, i) => [int(i), str(tag)]), 'u.')
@@ -148,11 +172,7 @@ describe('readTorchCheckpointBuffer on synthetic checkpoints', () => {
   it('applies storage offsets, strides, legacy storage views and half precision (legacy format)', async () => {
     const half: FakeTensor = { key: 'h', type: 'HalfStorage', storage: '1', numel: 4, offset: 0, size: [2], stride: [1], view: ['v', 2, 2] }
     const tracked: FakeTensor = { key: 'bn.num_batches_tracked', type: 'LongStorage', storage: '2', numel: 1, offset: 0, size: [], stride: [] }
-    const file = legacyCheckpoint(
-      [transposed, half, tracked],
-      [floats, ['1', u16(0x3c00, 0xc000, 0x3800, 0x7bff), 4], ['2', Buffer.alloc(8), 1]],
-      'state_dict'
-    )
+    const file = legacyCheckpoint([transposed, half, tracked], [floats, ['1', u16(0x3c00, 0xc000, 0x3800, 0x7bff), 4], ['2', Buffer.alloc(8), 1]], 'state_dict')
     const stateDict = await readTorchCheckpointBuffer(file, 'legacy.pth', manifestOf(['w', [2, 2], 'float32'], ['h', [2], 'float16']))
     expect([...stateDict.keys()]).toEqual(['w', 'h'])
     expect(plain(stateDict.get('w')!)).toEqual({ dtype: 'float32', shape: [2, 2], data: [1, 3, 2, 4] })
@@ -289,14 +309,33 @@ describe('readOfficialVocabulary', () => {
     const dir = await vocabDir(name.replace(/\W+/g, '-'), {
       'classes.pickle': pickleOfTags(['cat', 'dog', 'sky']),
       'unseen_classes.pickle': pickleOfList(['sky']),
-      'wordvec_array.pickle': numpyPickle([[1, 10], [2, 20], [3.5, -30]], spec, order, fortran, module)
+      'wordvec_array.pickle': numpyPickle(
+        [
+          [1, 10],
+          [2, 20],
+          [3.5, -30]
+        ],
+        spec,
+        order,
+        fortran,
+        module
+      )
     })
     const vocab = await readOfficialVocabulary(dir)
     expect(vocab).toEqual({ tags: ['cat', 'dog', 'sky'], unseen: ['sky'], dim: 2, vectors: Float32Array.of(1, 10, 2, 20, 3.5, -30) })
   })
 
   it('refuses files that disagree, naming them', async () => {
-    const vectors = numpyPickle([[1, 10], [2, 20], [3, 30]], 'f4', '<', true)
+    const vectors = numpyPickle(
+      [
+        [1, 10],
+        [2, 20],
+        [3, 30]
+      ],
+      'f4',
+      '<',
+      true
+    )
     const strangeUnseen = await vocabDir('strange-unseen', {
       'classes.pickle': pickleOfTags(['cat', 'dog', 'sky']),
       'unseen_classes.pickle': pickleOfList(['zebra']),
@@ -310,9 +349,7 @@ describe('readOfficialVocabulary', () => {
       'unseen_classes.pickle': pickleOfList([]),
       'wordvec_array.pickle': vectors
     })
-    await expect(readOfficialVocabulary(fewerTags)).rejects.toThrow(
-      /fewer-tags\/wordvec_array\.pickle holds 3 word vectors but .*fewer-tags\/classes\.pickle has 2 tags/
-    )
+    await expect(readOfficialVocabulary(fewerTags)).rejects.toThrow(/fewer-tags\/wordvec_array\.pickle holds 3 word vectors but .*fewer-tags\/classes\.pickle has 2 tags/)
     const missing = await vocabDir('missing', { 'classes.pickle': 'official', 'unseen_classes.pickle': 'official' })
     await expect(readOfficialVocabulary(missing)).rejects.toThrow(/Cannot read .*missing\/wordvec_array\.pickle: no such file/)
   })

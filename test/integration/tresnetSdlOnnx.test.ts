@@ -5,11 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { StateDict, Tensor } from '../../src/main/engine/checkpoint/tensor'
 import { SdlError } from '../../src/main/engine/errors'
 import { ProtoWriter } from '../../src/main/engine/onnx/protobufWriter'
-import {
-  buildTresnetSdlOnnx,
-  tresnetSdlParameterShapes,
-  validateTresnetSdlStateDict
-} from '../../src/main/engine/onnx/tresnetSdl'
+import { buildTresnetSdlOnnx, tresnetSdlParameterShapes, validateTresnetSdlStateDict } from '../../src/main/engine/onnx/tresnetSdl'
 import { SDL_DIR } from '../helpers/sharedData'
 import { relativeMaxError as relativeError } from '../helpers/sdlFixtures'
 import { prng as random } from '../helpers/prng'
@@ -118,23 +114,10 @@ async function embed(session: ort.InferenceSession, images: Float32Array[]): Pro
 
 describe('ProtoWriter', () => {
   it('encodes varints, negative int64, floats, strings, packed and fixed-width fields as protobuf does', () => {
-    const bytes = new ProtoWriter()
-      .varint(1, 300)
-      .varint(2, -1)
-      .float(3, 1.5)
-      .string(4, 'hi')
-      .packedVarints(5, [1, 128])
-      .fixed64(6, 1n)
-      .fixed32(7, 0x01020304)
-      .finish()
+    const bytes = new ProtoWriter().varint(1, 300).varint(2, -1).float(3, 1.5).string(4, 'hi').packedVarints(5, [1, 128]).fixed64(6, 1n).fixed32(7, 0x01020304).finish()
     expect([...bytes]).toEqual([
-      0x08, 0xac, 0x02,
-      0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
-      0x1d, 0x00, 0x00, 0xc0, 0x3f,
-      0x22, 0x02, 0x68, 0x69,
-      0x2a, 0x03, 0x01, 0x80, 0x01,
-      0x31, 0x01, 0, 0, 0, 0, 0, 0, 0,
-      0x3d, 0x04, 0x03, 0x02, 0x01
+      0x08, 0xac, 0x02, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x1d, 0x00, 0x00, 0xc0, 0x3f, 0x22, 0x02, 0x68, 0x69, 0x2a, 0x03, 0x01, 0x80, 0x01, 0x31,
+      0x01, 0, 0, 0, 0, 0, 0, 0, 0x3d, 0x04, 0x03, 0x02, 0x01
     ])
   })
 

@@ -105,7 +105,11 @@ describe('XMP sidecars of the library', () => {
       { sidecar: digikamSidecar(), photos: [photo(1)], create: false, add: [a.tag], remove: [] },
       { sidecar: `${photo(3)}.xmp`, photos: [photo(3)], create: true, add: [b.tag], remove: [] }
     ])
-    expect(readdirSync(folder).filter((f) => f.endsWith('.xmp')).sort()).toEqual([`${names[1]}.xmp`, `${stem(0)}.xmp`].sort())
+    expect(
+      readdirSync(folder)
+        .filter((f) => f.endsWith('.xmp'))
+        .sort()
+    ).toEqual([`${names[1]}.xmp`, `${stem(0)}.xmp`].sort())
 
     const done = await xmp.exportSidecars({ folder })
     expect(done).toMatchObject({ written: 2, unchanged: 0, skipped: [], dryRun: false, cancelled: false })

@@ -44,7 +44,10 @@ describe('sdl-media protocol scoping', () => {
     expect(scopeMediaFile(request, { libraryPath: undefined, realPath: null, folders })).toMatchObject({ allow: false, status: 404 })
     expect(scopeMediaFile(request, { libraryPath: '/mnt/photos/gone.jpg', realPath: null, folders })).toMatchObject({ allow: false, status: 404 })
     // The folder was removed from the library.
-    expect(scopeMediaFile(request, { libraryPath: '/mnt/photos/e.jpg', realPath: '/mnt/photos/e.jpg', folders: ['/home/ann/Pictures'] })).toMatchObject({ allow: false, status: 403 })
+    expect(scopeMediaFile(request, { libraryPath: '/mnt/photos/e.jpg', realPath: '/mnt/photos/e.jpg', folders: ['/home/ann/Pictures'] })).toMatchObject({
+      allow: false,
+      status: 403
+    })
   })
 
   it('answers the protocol with the resolved file or a plain error, never throwing', async () => {

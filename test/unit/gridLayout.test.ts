@@ -15,7 +15,7 @@ describe('virtualized photo grid layout', () => {
     const top = visibleRange(100_000, g, 0, 800, 2)
     expect(top.start).toBe(0)
     // 800 px shows rows 0..4 (pitch ~198 px); two more below.
-    expect(top.end).toBe(Math.ceil((800 / g.rowPitch) + 2) * g.columns)
+    expect(top.end).toBe(Math.ceil(800 / g.rowPitch + 2) * g.columns)
     expect(top.totalHeight).toBe(20_000 * g.rowPitch - g.gap)
 
     const deep = visibleRange(100_000, g, 10_000 * g.rowPitch + 50, 800, 2)

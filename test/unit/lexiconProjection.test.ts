@@ -222,9 +222,7 @@ describe('projection', () => {
     )
     const familyCosine = (spelling: number) => {
       const projection = fitKernelRidge(train, { tau: 0.5, lambda: 0.1, spelling })
-      const cosines = heldOut.map((i, f) =>
-        cosine(projection.project(inputs.subarray(i * 8, (i + 1) * 8), words[i]), familyVectors.subarray(f * 12, (f + 1) * 12))
-      )
+      const cosines = heldOut.map((i, f) => cosine(projection.project(inputs.subarray(i * 8, (i + 1) * 8), words[i]), familyVectors.subarray(f * 12, (f + 1) * 12)))
       return Math.min(...cosines)
     }
     expect(familyCosine(0)).toBeLessThan(0.5)

@@ -43,9 +43,42 @@ describe('JsonScanner', () => {
 
   it('reports every token with the values JSON.parse gives', () => {
     expect(scan(doc)).toEqual([
-      '{', 'k:a', '[', 'n:1', 'n:-2.5', 'n:3e-7', 'n:0.038194', 'n:-125', `n:${123456789.123456789}`, 'n:0', ']',
-      'k:k"q', '[', 's:x\\y', 's:café', 's:\u{1f600}', 's:"', 's:', ']',
-      'k:nested', '{', 'k:t', 'l:true', 'k:f', 'l:false', 'k:n', 'l:null', 'k:deep', '[', '[', ']', '{', '}', ']', '}', '}'
+      '{',
+      'k:a',
+      '[',
+      'n:1',
+      'n:-2.5',
+      'n:3e-7',
+      'n:0.038194',
+      'n:-125',
+      `n:${123456789.123456789}`,
+      'n:0',
+      ']',
+      'k:k"q',
+      '[',
+      's:x\\y',
+      's:café',
+      's:\u{1f600}',
+      's:"',
+      's:',
+      ']',
+      'k:nested',
+      '{',
+      'k:t',
+      'l:true',
+      'k:f',
+      'l:false',
+      'k:n',
+      'l:null',
+      'k:deep',
+      '[',
+      '[',
+      ']',
+      '{',
+      '}',
+      ']',
+      '}',
+      '}'
     ])
   })
 
@@ -180,7 +213,7 @@ describe('vector files', () => {
     await expect(readVectorFile(path)).rejects.toThrow(/not a word-vector file/)
   })
 
-  it("sweep away temporary files of killed writers, but not of live ones", async () => {
+  it('sweep away temporary files of killed writers, but not of live ones', async () => {
     const path = join(tmp.dir, 'v.bin')
     const dead = spawnSync(process.execPath, ['-e', '']).pid!
     await writeFile(`${path}.${dead}.0badf00d.tmp`, 'left by a killed import')

@@ -8,7 +8,7 @@ describe('lexicon words', () => {
   })
 
   it('splits words, dropping punctuation around them but not inside', () => {
-    expect(splitWords('dog, (beach) — t-shirt o\'neill u.s. ...')).toEqual(['dog', 'beach', 't-shirt', "o'neill", 'u.s'])
+    expect(splitWords("dog, (beach) — t-shirt o'neill u.s. ...")).toEqual(['dog', 'beach', 't-shirt', "o'neill", 'u.s'])
   })
 
   it('offers singular forms for plurals, most specific first', () => {

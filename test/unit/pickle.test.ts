@@ -4,17 +4,14 @@ import { MAX_PICKLE_VALUES, setState, unpickle, type UnpickleOptions } from '../
 
 /** Concatenates pickle pieces: strings are latin1 opcode text, numbers single bytes. */
 function bytes(...parts: Array<string | number | Uint8Array>): Uint8Array {
-  return Buffer.concat(
-    parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : typeof p === 'number' ? Buffer.of(p) : Buffer.from(p)))
-  )
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : typeof p === 'number' ? Buffer.of(p) : Buffer.from(p))))
 }
 const u32 = (n: number) => Buffer.from(Uint32Array.of(n).buffer)
 const u64 = (n: number) => Buffer.from(BigUint64Array.of(BigInt(n)).buffer)
 const binunicode = (s: string) => bytes('X', u32(Buffer.byteLength(s)), Buffer.from(s))
 const shortUnicode = (s: string) => bytes(0x8c, Buffer.byteLength(s), Buffer.from(s))
 
-const load = (data: Uint8Array, options: Partial<UnpickleOptions> = {}) =>
-  unpickle(data, { source: 'test.pkl', globals: new Map(), ...options }).value
+const load = (data: Uint8Array, options: Partial<UnpickleOptions> = {}) => unpickle(data, { source: 'test.pkl', globals: new Map(), ...options }).value
 
 describe('unpickle', () => {
   it('reads protocol 0 text opcodes, with PUT/GET', () => {
@@ -34,6 +31,7 @@ describe('unpickle', () => {
   })
 
   it('reads binary numbers, keeping unsafe integers as bigint', () => {
+    // prettier-ignore
     const data = bytes(
       0x80, 2, '(',
       'J', Buffer.from(Int32Array.of(-5).buffer),
@@ -51,6 +49,7 @@ describe('unpickle', () => {
   })
 
   it('reads every string and bytes opcode', () => {
+    // prettier-ignore
     const data = bytes(
       0x80, 4, '(',
       shortUnicode('héllo'),
@@ -73,6 +72,7 @@ describe('unpickle', () => {
   })
 
   it('builds tuples, lists, dicts and sets', () => {
+    // prettier-ignore
     const data = bytes(
       0x80, 2, '(',
       ')', 'K', 1, 0x85, 'K', 1, 'K', 2, 0x86, 'K', 1, 'K', 2, 'K', 3, 0x87,
@@ -86,11 +86,21 @@ describe('unpickle', () => {
       'l.'
     )
     expect(load(data)).toEqual([
-      [], [1], [1, 2], [1, 2, 3], [1, 2, 3, 4],
-      [1, 2, 3], [9],
-      new Map<unknown, unknown>([[0, 'zero'], ['one', 1], [2, 3]]),
+      [],
+      [1],
+      [1, 2],
+      [1, 2, 3],
+      [1, 2, 3, 4],
+      [1, 2, 3],
+      [9],
+      new Map<unknown, unknown>([
+        [0, 'zero'],
+        ['one', 1],
+        [2, 3]
+      ]),
       new Map([[5, 6]]),
-      new Set([1, 2]), new Set([3])
+      new Set([1, 2]),
+      new Set([3])
     ])
   })
 
@@ -100,6 +110,7 @@ describe('unpickle', () => {
   })
 
   it('shares memoized objects (BINPUT, LONG_BINPUT, MEMOIZE and their GETs)', () => {
+    // prettier-ignore
     const data = bytes(
       0x80, 4, 0x95, u64(23), '(',
       ']', 'q', 0,
@@ -128,6 +139,7 @@ describe('unpickle', () => {
       ['ops.add', add],
       ['geo.Point', make]
     ])
+    // prettier-ignore
     const data = bytes(
       0x80, 4, '(',
       'cops\nadd\n', 'K', 2, 'K', 3, 0x86, 'R',
@@ -236,7 +248,9 @@ describe('unpickle', () => {
     it('refuses integers longer than Python reads, before converting them', () => {
       expect(() => load(bytes('L', '9'.repeat(100_000), 'L\n.'))).toThrow(/an integer of 100000 digits, longer than any model file holds \(LONG at byte 0\)/)
       expect(load(bytes('L', '9'.repeat(4300), 'L\n.'))).toBe(10n ** 4300n - 1n)
-      expect(() => load(bytes(0x80, 2, 0x8b, u32(1_000_000), Buffer.alloc(1_000_000), '.'))).toThrow(/an integer of 1000000 bytes, longer than any model file holds \(LONG4 at byte 2\)/)
+      expect(() => load(bytes(0x80, 2, 0x8b, u32(1_000_000), Buffer.alloc(1_000_000), '.'))).toThrow(
+        /an integer of 1000000 bytes, longer than any model file holds \(LONG4 at byte 2\)/
+      )
     })
 
     it('refuses strings longer than the data, without allocating them', () => {

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  createProgressBar,
-  formatAmount,
-  formatDuration,
-  formatProgressLine,
-  formatRate
-} from '../../src/main/cli/progressBar'
+import { createProgressBar, formatAmount, formatDuration, formatProgressLine, formatRate } from '../../src/main/cli/progressBar'
 import { RateMeter, type Progress } from '../../src/main/engine/download/progress'
 import { formatBytes } from '../../src/shared/format'
 

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SdlError } from '../../src/main/engine/errors'
-import {
-  MAX_QUERY_LENGTH,
-  MAX_QUERY_TERMS,
-  QuerySyntaxError,
-  formatQuery,
-  parseQuery,
-  queryTerms,
-  type QueryNode
-} from '../../src/main/engine/search/queryParser'
+import { MAX_QUERY_LENGTH, MAX_QUERY_TERMS, QuerySyntaxError, formatQuery, parseQuery, queryTerms, type QueryNode } from '../../src/main/engine/search/queryParser'
 import { prng } from '../helpers/prng'
 
 /** The tree without positions, as nested arrays: terms are strings, ['and'|'or', ...] and ['not', x]. */
@@ -245,20 +237,7 @@ describe('formatQuery', () => {
 
 describe('parseQuery fuzz', () => {
   it('20,000 random strings: only QuerySyntaxError, positions in range, parses round-trip', () => {
-    const alphabet = [
-      ...'()|-" ()|-" ()|-" ',
-      '\\',
-      ...'abxyz',
-      ...`'._,`,
-      'é',
-      '中',
-      '\u0301',
-      '\u00a0',
-      '\u3000',
-      '\n',
-      '😀',
-      '\uD83D'
-    ]
+    const alphabet = [...'()|-" ()|-" ()|-" ', '\\', ...'abxyz', ...`'._,`, 'é', '中', '\u0301', '\u00a0', '\u3000', '\n', '😀', '\uD83D']
     // Half the cases are drawn from whole tokens, which parse far more often than random characters.
     const tokens = ['dog', 't-shirt', 'café', '中文', '"red car"', String.raw`"x\"y"`, ' a', ' b', '(', ')', '|', '-', ' ', ' ', '\u3000']
     const random = prng(20240611)

@@ -13,9 +13,7 @@ describe('migration 2: photo tags and the custom vocabulary', () => {
     const v1 = openLibraryDatabase(path, MIGRATIONS.slice(0, 1))
     const now = new Date().toISOString()
     v1.prepare('INSERT INTO folders (id, path, added_at) VALUES (1, ?, ?)').run('/photos', now)
-    v1.prepare(
-      "INSERT INTO photos (id, folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (7, 1, '/photos/a.jpg', 1, 1, 'f', 'ok', ?)"
-    ).run(now)
+    v1.prepare("INSERT INTO photos (id, folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (7, 1, '/photos/a.jpg', 1, 1, 'f', 'ok', ?)").run(now)
     expect(v1.prepare("SELECT name FROM sqlite_master WHERE name = 'photo_tags'").get()).toBeUndefined()
     v1.close()
 
@@ -41,7 +39,10 @@ describe('migration 2: photo tags and the custom vocabulary', () => {
   it('applies a step a library skipped, even below its newest', () => {
     const path = join(tmp.dir, 'gap.sqlite')
     // As made by a build that had step 4 but not yet step 3.
-    const gapped = openLibraryDatabase(path, MIGRATIONS.filter((m) => m.version !== 3))
+    const gapped = openLibraryDatabase(
+      path,
+      MIGRATIONS.filter((m) => m.version !== 3)
+    )
     expect(gapped.prepare("SELECT name FROM sqlite_master WHERE name = 'xmp_sidecars'").get()).toBeUndefined()
     gapped.close()
     const db = openLibraryDatabase(path)
@@ -71,7 +72,9 @@ describe('migration 2: photo tags and the custom vocabulary', () => {
     // A missing photo gives its path up to a new file; two photos that are there cannot share one.
     db.prepare('UPDATE photos SET missing_since = ? WHERE id = 7').run(now)
     db.prepare("INSERT INTO photos (id, folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (8, 1, '/photos/a.jpg', 2, 2, 'g', 'ok', ?)").run(now)
-    expect(() => db.prepare("INSERT INTO photos (folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (1, '/photos/a.jpg', 3, 3, 'h', 'ok', ?)").run(now)).toThrow(/UNIQUE/)
+    expect(() =>
+      db.prepare("INSERT INTO photos (folder_id, path, size, mtime_ms, fingerprint, status, indexed_at) VALUES (1, '/photos/a.jpg', 3, 3, 'h', 'ok', ?)").run(now)
+    ).toThrow(/UNIQUE/)
     // A folder leaving the library leaves its photos, and so the user's tags, in place.
     db.prepare('DELETE FROM folders WHERE id = 1').run()
     expect(count('SELECT COUNT(*) AS n FROM photos WHERE folder_id IS NULL')).toBe(2)

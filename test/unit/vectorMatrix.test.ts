@@ -35,13 +35,17 @@ describe('VectorMatrix', () => {
       const exact = photos.map((p) => bruteForce(p, w))
       const scale = Math.max(...exact.map(Math.abs))
       for (let p = 0; p < photos.length; p++) expect(Math.abs(scores[p] - exact[p])).toBeLessThan(0.02 * scale)
-      const top = (s: ArrayLike<number>) => Array.from(s, (v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 10).map(([, i]) => i)
+      const top = (s: ArrayLike<number>) =>
+        Array.from(s, (v, i) => [v, i])
+          .sort((a, b) => b[0] - a[0])
+          .slice(0, 10)
+          .map(([, i]) => i)
       const overlap = top(scores).filter((i) => top(exact).includes(i)).length
       expect(overlap).toBeGreaterThanOrEqual(9)
     }
   })
 
-  it('scores within each photo\'s error margin at 4 bits, and the best by 4-bit scores hold the exact best', async () => {
+  it("scores within each photo's error margin at 4 bits, and the best by 4-bit scores hold the exact best", async () => {
     const matrix = await VectorMatrix.build(photos, photos.length, DIM, ROWS)
     expect(matrix.bytesPerPhoto).toBe(ROWS * (8 + 4))
     let outside = 0
@@ -52,7 +56,11 @@ describe('VectorMatrix', () => {
         expect(matrix.errorMargins[p]).toBeGreaterThan(0)
         if (Math.abs(scores[p] - exact[p]) > matrix.errorMargins[p]) outside++
       }
-      const top = (s: ArrayLike<number>, n: number) => Array.from(s, (v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, n).map(([, i]) => i)
+      const top = (s: ArrayLike<number>, n: number) =>
+        Array.from(s, (v, i) => [v, i])
+          .sort((a, b) => b[0] - a[0])
+          .slice(0, n)
+          .map(([, i]) => i)
       // What search relies on: rescoring the 4-bit best 40 exactly finds the exact best 10.
       expect(top(exact, 10).every((i) => top(scores, 40).includes(i))).toBe(true)
     }
@@ -117,5 +125,4 @@ describe('VectorMatrix', () => {
     await expect(VectorMatrix.build(photos.slice(0, 3), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos, got 3/)
     await expect(VectorMatrix.build(photos.slice(0, 5), 4, DIM, ROWS)).rejects.toThrow(/expected 4 photos/)
   })
-
 })

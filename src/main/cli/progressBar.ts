@@ -1,7 +1,6 @@
 import { formatBytes } from '../../shared/format'
 import type { Progress } from '../engine/download/progress'
 
-
 /** `m:ss`, or `h:mm:ss` from an hour up; `--:--` when unknown. */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '--:--'
@@ -58,10 +57,7 @@ export interface ProgressBar {
  * would pile up into one unreadable line, so print a plain line on each new phase or item, each
  * 10% step, and otherwise at most every `plainIntervalMs`.
  */
-export function createProgressBar(
-  stream: NodeJS.WriteStream,
-  opts: { now?: () => number; plainIntervalMs?: number } = {}
-): ProgressBar {
+export function createProgressBar(stream: NodeJS.WriteStream, opts: { now?: () => number; plainIntervalMs?: number } = {}): ProgressBar {
   const now = opts.now ?? (() => performance.now())
   const plainIntervalMs = opts.plainIntervalMs ?? 5000
   // Redraws faster than the eye can follow only cost terminal throughput.

@@ -9,10 +9,7 @@ import { MediaError, type MediaFile, type MediaRequest } from '../engine/api/med
  * stretches (parsing the lexicon, hashing photos) never hold up the window's main process. The
  * two sides exchange structured-cloneable messages over whatever port the platform gives.
  */
-export type ToEngine =
-  | { kind: 'call'; id: number; method: ApiMethod; args: unknown[] }
-  | { kind: 'media'; id: number; request: MediaRequest }
-  | { kind: 'stop'; id: number }
+export type ToEngine = { kind: 'call'; id: number; method: ApiMethod; args: unknown[] } | { kind: 'media'; id: number; request: MediaRequest } | { kind: 'stop'; id: number }
 
 export type FromEngine =
   /** Sent once the engine listens: messages sent before it could be lost on some transports. */

@@ -48,7 +48,11 @@ export class EngineProcess {
         method,
         (...args: unknown[]) => {
           const link = this.link()
-          if (!link) return Promise.resolve({ ok: false, error: { message: `The engine keeps stopping (${this.lastFailure})`, hint: 'Restart SDL Tagger; if that does not help, check its data folder.' } })
+          if (!link)
+            return Promise.resolve({
+              ok: false,
+              error: { message: `The engine keeps stopping (${this.lastFailure})`, hint: 'Restart SDL Tagger; if that does not help, check its data folder.' }
+            })
           return (link.api[method] as (...a: unknown[]) => Promise<unknown>)(...args)
         }
       ])

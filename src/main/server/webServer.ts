@@ -192,7 +192,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
 
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
   if (err.code === 'EADDRINUSE') return new SdlError(`Port ${port} on ${host} is in use`, 'Pass another --port, or --port 0 for a free one.')
-  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new SdlError(`${host} is not an address of this machine`, 'Pass one of its own addresses as --host, or leave it out for 127.0.0.1.')
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+    return new SdlError(`${host} is not an address of this machine`, 'Pass one of its own addresses as --host, or leave it out for 127.0.0.1.')
   if (err.code === 'EACCES') return new SdlError(`Port ${port} may only be used by the administrator`, 'Pass a port above 1023.')
   return err
 }

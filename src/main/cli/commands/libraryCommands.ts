@@ -44,9 +44,7 @@ export function registerLibraryCommands(program: Command, ctx: () => CliContext)
       const library = await c.engine.library()
       const summary = await withCancellation(c, (signal) => {
         const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
-        return library
-          .index(folder, { signal, batchSize: opts.batch, onProgress: (p) => bar.update(p), onNotice: (m) => (bar.done(), c.info(m)) })
-          .finally(() => bar.done())
+        return library.index(folder, { signal, batchSize: opts.batch, onProgress: (p) => bar.update(p), onNotice: (m) => (bar.done(), c.info(m)) }).finally(() => bar.done())
       })
       reportSummary(c, summary)
     })
@@ -62,7 +60,10 @@ export function registerLibraryCommands(program: Command, ctx: () => CliContext)
       const decisions = photos.reduce((n, p) => n + p.decisions, 0)
       const verb = opts.dryRun ? 'Would forget' : 'Forgot'
       const human = photos.length
-        ? [`${verb} ${photos.length} missing photo${photos.length === 1 ? '' : 's'} and ${decisions} tag decision${decisions === 1 ? '' : 's'} on them:`, ...photos.map((p) => `  ${p.path} (missing since ${p.missingSince})`)].join('\n')
+        ? [
+            `${verb} ${photos.length} missing photo${photos.length === 1 ? '' : 's'} and ${decisions} tag decision${decisions === 1 ? '' : 's'} on them:`,
+            ...photos.map((p) => `  ${p.path} (missing since ${p.missingSince})`)
+          ].join('\n')
         : 'No missing photos to forget.'
       ctx().result(human, { dryRun: Boolean(opts.dryRun), photos, decisions })
     })

@@ -14,8 +14,11 @@ export function registerSearchCommand(program: Command, ctx: () => CliContext): 
       const response = await (await c.engine.search()).search(query, { limit: opts.limit, all: opts.all, topN: opts.topN })
       const human = response.hits.length
         ? response.hits
-            .map((h, i) => `${String(i + 1).padStart(3)}. ${h.score.toFixed(3)}  ${h.path}${h.offline ? ' (offline)' : ''}\n` +
-              `      '${h.match.term}' via principal vector ${h.match.principalVector}: ${h.match.nearestWords.join(', ')}`)
+            .map(
+              (h, i) =>
+                `${String(i + 1).padStart(3)}. ${h.score.toFixed(3)}  ${h.path}${h.offline ? ' (offline)' : ''}\n` +
+                `      '${h.match.term}' via principal vector ${h.match.principalVector}: ${h.match.nearestWords.join(', ')}`
+            )
             .join('\n')
         : `No photo matches "${query}" among ${response.photos} indexed photos. Try --all to rank them all.`
       c.result(human, response.hits)

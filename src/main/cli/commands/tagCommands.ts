@@ -28,7 +28,13 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
       const t = await (await tagger(c)).tags(photo, { top: opts.top, minScore: opts.minScore })
       const list = (xs: string[]) => (xs.length ? xs.join(', ') : '(none)')
       c.result(
-        [`${photo}`, `  accepted:    ${list(t.accepted)}`, `  your tags:   ${list(t.user)}`, `  rejected:    ${list(t.rejected)}`, `  suggestions: ${formatSuggestions(t.suggestions)}`].join('\n'),
+        [
+          `${photo}`,
+          `  accepted:    ${list(t.accepted)}`,
+          `  your tags:   ${list(t.user)}`,
+          `  rejected:    ${list(t.rejected)}`,
+          `  suggestions: ${formatSuggestions(t.suggestions)}`
+        ].join('\n'),
         { path: photo, ...t }
       )
     })
@@ -76,7 +82,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
       c.result(`Tagged ${photo} '${word}'`, { path: photo, tag: word, state: 'user' })
     })
 
-  const vocab = program.command('vocab').description('your own words, suggested alongside the model pack\'s tags')
+  const vocab = program.command('vocab').description("your own words, suggested alongside the model pack's tags")
 
   vocab
     .command('add <words...>')

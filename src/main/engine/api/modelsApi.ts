@@ -51,18 +51,20 @@ export class ModelsApi implements Pick<SdlTaggerApi, (typeof MODEL_METHODS)[numb
   }
 
   installModel(name: string, options: InstallModelOptions = {}): Promise<Result<ModelInfo>> {
-    return toResult(() =>
-      this.modelJob(name, (controller, report) =>
-        installCatalogPack(this.engine.packs, name, {
-          mirror: options?.mirror,
-          replace: options?.replace,
-          signal: controller.signal,
-          onProgress: (p) => report({ phase: 'download', done: p.done, total: p.total, unit: p.unit, ratePerSecond: p.ratePerSecond, etaSeconds: p.etaSeconds }),
-          // A new step is a new file or stage: its progress starts afresh.
-          onStep: (step) => report({ step, phase: /^Download/.test(step) ? 'download' : 'import', done: 0, total: null, ratePerSecond: 0, etaSeconds: null })
-        })
-      )
-    , this.engine.dataDir)
+    return toResult(
+      () =>
+        this.modelJob(name, (controller, report) =>
+          installCatalogPack(this.engine.packs, name, {
+            mirror: options?.mirror,
+            replace: options?.replace,
+            signal: controller.signal,
+            onProgress: (p) => report({ phase: 'download', done: p.done, total: p.total, unit: p.unit, ratePerSecond: p.ratePerSecond, etaSeconds: p.etaSeconds }),
+            // A new step is a new file or stage: its progress starts afresh.
+            onStep: (step) => report({ step, phase: /^Download/.test(step) ? 'download' : 'import', done: 0, total: null, ratePerSecond: 0, etaSeconds: null })
+          })
+        ),
+      this.engine.dataDir
+    )
   }
 
   cancelModelInstall(): Promise<Result<{ cancelled: boolean }>> {

@@ -12,7 +12,9 @@ export class XmpApi implements Pick<SdlTaggerApi, (typeof XMP_METHODS)[number]> 
   exportXmp(request: XmpExportRequest): Promise<Result<XmpExportReport>> {
     return toResult(async () => {
       const settings = await this.engine.settings.get()
-      const summary = await (await this.engine.xmp()).exportSidecars({
+      const summary = await (
+        await this.engine.xmp()
+      ).exportSidecars({
         dryRun: request.dryRun,
         minScore: request.minScore,
         naming: (request.naming ?? settings.xmpNaming) === 'photo.xmp' ? 'adobe' : 'ext',

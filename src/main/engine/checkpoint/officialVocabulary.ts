@@ -46,10 +46,7 @@ export async function readOfficialVocabulary(dir: string): Promise<OfficialVocab
   }
   const [dim, count] = array.shape
   if (count !== tags.length) {
-    throw new SdlError(
-      `${wordvecPath} holds ${count} word vectors but ${classesPath} has ${tags.length} tags.`,
-      VOCABULARY_HINT
-    )
+    throw new SdlError(`${wordvecPath} holds ${count} word vectors but ${classesPath} has ${tags.length} tags.`, VOCABULARY_HINT)
   }
   // The pickle's order is arbitrary (the list came from a set); index order is stable and matches tags.json.
   const unseenSet = new Set(unseen)

@@ -160,10 +160,7 @@ class Machine {
   run(): UnpickleResult {
     for (;;) {
       if (this.pos >= this.data.length) {
-        throw new TruncatedPickleError(
-          `${this.options.source} is truncated or damaged: its pickle data ends at byte ${this.pos} without a STOP opcode.`,
-          TRUNCATED_HINT
-        )
+        throw new TruncatedPickleError(`${this.options.source} is truncated or damaged: its pickle data ends at byte ${this.pos} without a STOP opcode.`, TRUNCATED_HINT)
       }
       this.opStart = this.pos
       this.op = this.data[this.pos++]
@@ -357,10 +354,7 @@ class Machine {
         return this.push(this.persistent(this.pop()))
 
       default:
-        this.fail(
-          `unsupported pickle opcode 0x${this.op.toString(16).padStart(2, '0')}` +
-            (this.op >= 0x20 && this.op < 0x7f ? ` ('${String.fromCharCode(this.op)}')` : '')
-        )
+        this.fail(`unsupported pickle opcode 0x${this.op.toString(16).padStart(2, '0')}` + (this.op >= 0x20 && this.op < 0x7f ? ` ('${String.fromCharCode(this.op)}')` : ''))
     }
   }
 
@@ -507,11 +501,7 @@ class Machine {
   }
 
   private truncated(): never {
-    throw new TruncatedPickleError(
-      `${this.options.source} is truncated or damaged: its pickle data ends inside ` +
-        `${this.opName()} at byte ${this.opStart}.`,
-      TRUNCATED_HINT
-    )
+    throw new TruncatedPickleError(`${this.options.source} is truncated or damaged: its pickle data ends inside ` + `${this.opName()} at byte ${this.opStart}.`, TRUNCATED_HINT)
   }
 
   private u8(): number {
@@ -650,7 +640,5 @@ function decodeEscapes(text: string): Uint8Array {
 
 /** Python's raw-unicode-escape: bytes are latin1 except \uXXXX and \UXXXXXXXX escapes. */
 function decodeRawUnicodeEscape(bytes: Uint8Array): string {
-  return latin1(bytes).replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u4?: string, u8?: string) =>
-    String.fromCodePoint(parseInt(u4 ?? u8 ?? '', 16))
-  )
+  return latin1(bytes).replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u4?: string, u8?: string) => String.fromCodePoint(parseInt(u4 ?? u8 ?? '', 16)))
 }

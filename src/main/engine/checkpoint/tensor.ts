@@ -1,15 +1,5 @@
 /** Element types that torch and numpy files can hold. */
-export type TensorDType =
-  | 'float64'
-  | 'float32'
-  | 'float16'
-  | 'bfloat16'
-  | 'int64'
-  | 'int32'
-  | 'int16'
-  | 'int8'
-  | 'uint8'
-  | 'bool'
+export type TensorDType = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool'
 
 /**
  * A dense, contiguous (row-major) tensor read from a checkpoint or a pickle. Floating-point

@@ -164,10 +164,7 @@ async function readLegacyCheckpoint(bytes: ByteSource, expected: TensorManifest)
       return result.value
     } catch (err) {
       if (!(err instanceof TruncatedPickleError) || head.length === bytes.size) throw err
-      throw new SdlError(
-        `${source}: its pickles run past the first ${MAX_PICKLE_BYTES} bytes, more than any model's state dict needs.`,
-        UNEXPECTED_HINT
-      )
+      throw new SdlError(`${source}: its pickles run past the first ${MAX_PICKLE_BYTES} bytes, more than any model's state dict needs.`, UNEXPECTED_HINT)
     }
   }
   if (next() !== LEGACY_MAGIC) throw notACheckpoint(source)
@@ -201,10 +198,7 @@ async function readLegacyCheckpoint(bytes: ByteSource, expected: TensorManifest)
       const at = stored.get(key)
       if (!at) throw new SdlError(`${source} is damaged: storage '${key}' is missing.`, DAMAGED_HINT)
       if (at.byteLength > byteLength) {
-        throw new SdlError(
-          `${source}: storage '${key}' holds ${at.byteLength} bytes, more than the ${byteLength} its description declares.`,
-          UNEXPECTED_HINT
-        )
+        throw new SdlError(`${source}: storage '${key}' holds ${at.byteLength} bytes, more than the ${byteLength} its description declares.`, UNEXPECTED_HINT)
       }
       return bytes.read(at.offset, at.byteLength)
     }
@@ -227,10 +221,7 @@ async function locateLegacyStorages(
     const count = position + 8 <= bytes.size ? (await bytes.read(position, 8)).readBigInt64LE(0) : -1n
     const end = BigInt(position + 8) + count * BigInt(type.itemSize)
     if (count < 0n || end > BigInt(bytes.size)) {
-      throw new SdlError(
-        `${source} is truncated: storage '${key}' ends past the end of the file.`,
-        'The file is incomplete; download or copy it again.'
-      )
+      throw new SdlError(`${source} is truncated: storage '${key}' ends past the end of the file.`, 'The file is incomplete; download or copy it again.')
     }
     located.set(key, { offset: position + 8, byteLength: Number(end) - position - 8 })
     position = Number(end)
@@ -285,19 +276,13 @@ async function buildStateDict(root: unknown, source: string, expected: TensorMan
     // Views may leave part of a storage unused, but never more than the model's largest tensor.
     const allowed = largest + group.reduce((sum, [key]) => sum + byteSize(expected.tensors.get(key)!), 0)
     if (declared > allowed) {
-      throw new SdlError(
-        `${source}: storage '${name}' declares ${declared} bytes, more than the ${allowed} that ${expected.model} can need for '${group[0][0]}'.`,
-        expected.hint
-      )
+      throw new SdlError(`${source}: storage '${name}' declares ${declared} bytes, more than the ${allowed} that ${expected.model} can need for '${group[0][0]}'.`, expected.hint)
     }
     const bytes = await storages.read(storageKey, declared)
     for (const [key, view] of group) {
       const { offset, numel, type } = view.storage
       if (bytes.length < (offset + numel) * type.itemSize) {
-        throw new SdlError(
-          `${source} is damaged: storage '${name}' holds ${bytes.length} bytes, fewer than its ${offset + numel} elements need.`,
-          DAMAGED_HINT
-        )
+        throw new SdlError(`${source} is damaged: storage '${name}' holds ${bytes.length} bytes, fewer than its ${offset + numel} elements need.`, DAMAGED_HINT)
       }
       tensors.set(key, materialize(view, bytes))
     }
@@ -307,13 +292,10 @@ async function buildStateDict(root: unknown, source: string, expected: TensorMan
 
 /** The expected tensors' views, in the file's order, each checked against its expected shape and dtype. */
 function expectedViews(root: unknown, source: string, expected: TensorManifest): Map<string, TensorView> {
-  const dict =
-    root instanceof Map ? [root.get('state_dict'), root.get('model')].find((v) => v instanceof Map) ?? root : undefined
+  const dict = root instanceof Map ? ([root.get('state_dict'), root.get('model')].find((v) => v instanceof Map) ?? root) : undefined
   const entries = dict instanceof Map ? [...dict] : []
   if (!entries.some(([, value]) => value instanceof TensorView)) {
-    throw new SdlError(
-      `${source} holds no tensors: expected a state dict, or a dict with 'model' or 'state_dict' holding one.`
-    )
+    throw new SdlError(`${source} holds no tensors: expected a state dict, or a dict with 'model' or 'state_dict' holding one.`)
   }
   const views = new Map<string, TensorView>()
   for (const [key, value] of entries) {
@@ -355,10 +337,7 @@ function checkView(key: string, view: TensorView, spec: ExpectedTensor, source: 
   }
   const last = view.storageOffset + reach
   if (elementCount(view.shape) > 0 && last >= view.storage.numel) {
-    throw new SdlError(
-      `${source} is damaged: tensor '${key}' (${layout}) reads element ${last} of a storage that holds ${view.storage.numel}.`,
-      DAMAGED_HINT
-    )
+    throw new SdlError(`${source} is damaged: tensor '${key}' (${layout}) reads element ${last} of a storage that holds ${view.storage.numel}.`, DAMAGED_HINT)
   }
 }
 
@@ -367,9 +346,7 @@ function byteSize(spec: ExpectedTensor): number {
   return elementCount(spec.shape) * Math.max(...spec.dtypes.map((dtype) => ITEM_SIZES[dtype]))
 }
 
-const ITEM_SIZES: Record<TensorDType, number> = Object.fromEntries(
-  Object.values(STORAGE_TYPES).map((type) => [type.dtype, type.itemSize])
-) as Record<TensorDType, number>
+const ITEM_SIZES: Record<TensorDType, number> = Object.fromEntries(Object.values(STORAGE_TYPES).map((type) => [type.dtype, type.itemSize])) as Record<TensorDType, number>
 
 type StoredArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array
 
@@ -486,8 +463,5 @@ function describe(value: unknown): string {
 }
 
 function notACheckpoint(source: string): SdlError {
-  return new SdlError(
-    `${source} is not a PyTorch checkpoint: it is neither a torch.save ZIP archive nor a legacy torch.save file.`,
-    'Choose the .pth file of the model.'
-  )
+  return new SdlError(`${source} is not a PyTorch checkpoint: it is neither a torch.save ZIP archive nor a legacy torch.save file.`, 'Choose the .pth file of the model.')
 }

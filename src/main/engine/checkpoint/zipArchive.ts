@@ -52,10 +52,7 @@ export class ZipArchive {
   static async open(bytes: ByteSource): Promise<ZipArchive> {
     const { count, offset, size } = await readDirectoryLocation(bytes)
     if (size > MAX_DIRECTORY_BYTES) {
-      throw new SdlError(
-        `${bytes.name}: its ZIP central directory takes ${size} bytes, more than the ${MAX_DIRECTORY_BYTES} any model checkpoint needs.`,
-        UNEXPECTED_HINT
-      )
+      throw new SdlError(`${bytes.name}: its ZIP central directory takes ${size} bytes, more than the ${MAX_DIRECTORY_BYTES} any model checkpoint needs.`, UNEXPECTED_HINT)
     }
     const directory = await bytes.read(offset, size)
     const entries = new Map<string, ZipEntry>()
@@ -77,10 +74,7 @@ export class ZipArchive {
     if (!entry) throw this.error(name, 'is missing')
     if (entry.flags & FLAG_ENCRYPTED) throw this.error(name, 'is encrypted')
     if (entry.size > limit) {
-      throw new SdlError(
-        `${this.bytes.name}: ZIP entry '${name}' unpacks to ${entry.size} bytes, more than the ${limit} it can hold in a model checkpoint.`,
-        UNEXPECTED_HINT
-      )
+      throw new SdlError(`${this.bytes.name}: ZIP entry '${name}' unpacks to ${entry.size} bytes, more than the ${limit} it can hold in a model checkpoint.`, UNEXPECTED_HINT)
     }
     if (entry.method !== 0 && entry.method !== 8) throw this.error(name, `uses unsupported compression method ${entry.method}`)
     // DEFLATE's worst case (stored blocks) adds 5 bytes per 64 KiB, so a compressed size far above that is a lie.
@@ -135,10 +129,7 @@ async function readDirectoryLocation(bytes: ByteSource): Promise<DirectoryLocati
   const tail = await bytes.read(tailStart, bytes.size - tailStart)
   const end = findEndRecord(tail)
   if (end < 0) {
-    throw new SdlError(
-      `${source} is truncated or damaged: the ZIP end-of-central-directory record is missing.`,
-      DAMAGED_HINT
-    )
+    throw new SdlError(`${source} is truncated or damaged: the ZIP end-of-central-directory record is missing.`, DAMAGED_HINT)
   }
   let location: DirectoryLocation = {
     count: tail.readUInt16LE(end + 10),
@@ -207,7 +198,7 @@ function readCentralHeader(buffer: Buffer, at: number, source: string): ZipEntry
 function applyZip64Extra(entry: ZipEntry, extra: Buffer, source: string): void {
   const fields = (['size', 'compressedSize', 'localHeaderOffset'] as const).filter((f) => entry[f] === 0xffffffff)
   if (fields.length === 0) return
-  for (let at = 0; at + 4 <= extra.length; ) {
+  for (let at = 0; at + 4 <= extra.length;) {
     const id = extra.readUInt16LE(at)
     const length = extra.readUInt16LE(at + 2)
     if (id === ZIP64_EXTRA_ID && length >= fields.length * 8 && at + 4 + length <= extra.length) {

@@ -2,9 +2,7 @@ import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 
 /** A decoded HEIC, or why it could not be decoded. */
-export type HeicResult =
-  | { ok: true; width: number; height: number; data: Uint8Array }
-  | { ok: false; tooLarge?: { width: number; height: number }; message: string }
+export type HeicResult = { ok: true; width: number; height: number; data: Uint8Array } | { ok: false; tooLarge?: { width: number; height: number }; message: string }
 
 /**
  * heic-decode is libheif compiled to WebAssembly and decodes synchronously: ~1.4 s for a 12 MP

@@ -36,15 +36,7 @@ sharp.concurrency(availableParallelism())
 // A batch tagger decodes each photo once, so the operation cache would only hold memory.
 sharp.cache(false)
 
-export type ImageDecodeReason =
-  | 'not-found'
-  | 'permission-denied'
-  | 'not-a-file'
-  | 'unreadable'
-  | 'empty'
-  | 'unsupported'
-  | 'corrupt'
-  | 'too-large'
+export type ImageDecodeReason = 'not-found' | 'permission-denied' | 'not-a-file' | 'unreadable' | 'empty' | 'unsupported' | 'corrupt' | 'too-large'
 
 /** A photo that cannot be read or decoded; `message` names it and says why. */
 export class ImageDecodeError extends SdlError {
@@ -115,7 +107,12 @@ async function readImageFile(path: string, source: string): Promise<Buffer> {
     }
     if (code === 'EISDIR') throw new ImageDecodeError(source, 'not-a-file', 'it is a folder, not a file')
     if (code === 'ELOOP') {
-      throw new ImageDecodeError(source, 'unreadable', 'it is a symbolic link loop (the link leads back to itself, directly or through other links)', 'Delete the link or point it at a photo.')
+      throw new ImageDecodeError(
+        source,
+        'unreadable',
+        'it is a symbolic link loop (the link leads back to itself, directly or through other links)',
+        'Delete the link or point it at a photo.'
+      )
     }
     throw new ImageDecodeError(source, 'unreadable', `the file could not be read (${(err as Error).message})`)
   }
@@ -160,12 +157,7 @@ function decodeShrunk(bytes: Buffer, size: number, source: string) {
  * ImageDecodeError; `pipeline` should only compute (write files after it returns), so that
  * every error it raises is about the photo.
  */
-export async function processPhoto<T>(
-  bytes: Buffer,
-  source: string,
-  opts: { ignoreIcc: boolean },
-  pipeline: (image: Sharp) => Promise<T>
-): Promise<T> {
+export async function processPhoto<T>(bytes: Buffer, source: string, opts: { ignoreIcc: boolean }, pipeline: (image: Sharp) => Promise<T>): Promise<T> {
   rejectEmpty(bytes, source)
   try {
     if (isHevcHeif(bytes)) return await pipeline(await decodeHeic(bytes, source))
@@ -273,16 +265,13 @@ async function decodeHeic(bytes: Buffer, source: string): Promise<Sharp> {
 async function explainSharpError(err: Error, bytes: Buffer, source: string): Promise<ImageDecodeError> {
   const message = err.message
   if (/exceeds pixel limit/i.test(message)) {
-    const { width, height } = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => ({ width: 0, height: 0 }))
+    const { width, height } = await sharp(bytes, { limitInputPixels: false })
+      .metadata()
+      .catch(() => ({ width: 0, height: 0 }))
     return tooLargeError(source, width, height)
   }
   if (/unsupported|channel limit/i.test(message)) {
-    return new ImageDecodeError(
-      source,
-      'unsupported',
-      'not an image, or an image format this app cannot read',
-      `Readable formats: ${readableFormats()}.`
-    )
+    return new ImageDecodeError(source, 'unsupported', 'not an image, or an image format this app cannot read', `Readable formats: ${readableFormats()}.`)
   }
   return corruptError(source, libvipsDetail(message))
 }

@@ -17,11 +17,7 @@ const QUALITY = 80
  * Decoding errors are ImageDecodeError naming `opts.source` (the photo's path) where given;
  * errors writing `dest` are the file system's.
  */
-export async function writeThumbnail(
-  bytes: Buffer,
-  dest: string,
-  opts: { size?: number; source?: string } = {}
-): Promise<{ width: number; height: number }> {
+export async function writeThumbnail(bytes: Buffer, dest: string, opts: { size?: number; source?: string } = {}): Promise<{ width: number; height: number }> {
   const size = opts.size ?? THUMBNAIL_SIZE
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`thumbnail size must be a positive integer, got ${size}`)
   // Thumbnails are for people, so unlike model input they honour embedded ICC profiles

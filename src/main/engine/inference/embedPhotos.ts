@@ -16,7 +16,10 @@ export interface EmbedOptions {
 export async function* embedPhotos(paths: readonly string[], session: ModelSession, opts: EmbedOptions = {}): AsyncGenerator<EmbedResult> {
   for await (const decoded of preparedBatches(paths, opts.batchSize ?? 16, decodePhoto, opts.signal)) {
     const good = decoded.filter((d): d is DecodedPhoto => 'pixels' in d)
-    const outputs = await runBatch(session, good.map((d) => d.pixels))
+    const outputs = await runBatch(
+      session,
+      good.map((d) => d.pixels)
+    )
     let next = 0
     for (const d of decoded) yield 'pixels' in d ? { path: d.path, output: outputs[next++] } : d
   }

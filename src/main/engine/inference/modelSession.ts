@@ -1,13 +1,7 @@
 import { availableParallelism } from 'node:os'
 import * as ort from 'onnxruntime-node'
 import { SdlError } from '../errors'
-import {
-  type ExecutionProviderChoice,
-  type ExecutionProviderName,
-  type Precheck,
-  defaultPrecheck,
-  providerOrder
-} from './executionProviders'
+import { type ExecutionProviderChoice, type ExecutionProviderName, type Precheck, defaultPrecheck, providerOrder } from './executionProviders'
 
 export interface ProviderAttempt {
   provider: ExecutionProviderName
@@ -93,5 +87,8 @@ async function tryCreate(modelPath: string, provider: ExecutionProviderName, thr
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)
-  return text.split('\n')[0].replace(/^.*?\] : \d+ : \w+ : /, '').slice(0, 300)
+  return text
+    .split('\n')[0]
+    .replace(/^.*?\] : \d+ : \w+ : /, '')
+    .slice(0, 300)
 }

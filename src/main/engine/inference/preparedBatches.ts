@@ -7,12 +7,7 @@
  * `prepare` should turn its failures into values (a per-item error result): a rejection ends
  * the whole run.
  */
-export async function* preparedBatches<I, P>(
-  items: readonly I[],
-  batchSize: number,
-  prepare: (item: I) => Promise<P>,
-  signal?: AbortSignal
-): AsyncGenerator<P[]> {
+export async function* preparedBatches<I, P>(items: readonly I[], batchSize: number, prepare: (item: I) => Promise<P>, signal?: AbortSignal): AsyncGenerator<P[]> {
   const size = Math.max(1, batchSize)
   // Only prepared items not yet handed out: a yielded batch is dropped here, so memory stays bounded.
   const inFlight: Array<Promise<P>> = []

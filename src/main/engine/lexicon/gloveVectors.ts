@@ -31,7 +31,10 @@ export async function loadGloveVectors(dataDir: string, opts: { onProgress?: (p:
       await convertWinkEmbeddings(pkg.jsonPath, path, { source: pkg.source, onProgress: opts.onProgress })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code) throw err // an I/O error, which names its file
-      throw new SdlError(`Could not read the GloVe word vectors in ${pkg.jsonPath}: ${(err as Error).message}`, `Reinstall SDL Tagger (the npm package ${WINK_PACKAGE} is damaged).`)
+      throw new SdlError(
+        `Could not read the GloVe word vectors in ${pkg.jsonPath}: ${(err as Error).message}`,
+        `Reinstall SDL Tagger (the npm package ${WINK_PACKAGE} is damaged).`
+      )
     }
     return (await readVectorFile(path)).vectors
   })

@@ -30,10 +30,7 @@ interface BadLine {
  * line promises, as a cut-short download has) fails naming them, and the earlier import stays.
  * `dim`, when given (the pack's), makes a file of another dimension fail before anything is written.
  */
-export async function importWordVectors(
-  file: string,
-  opts: { dataDir: string; wordSpace: string; dim?: number; onProgress?: (p: Progress) => void }
-): Promise<ImportResult> {
+export async function importWordVectors(file: string, opts: { dataDir: string; wordSpace: string; dim?: number; onProgress?: (p: Progress) => void }): Promise<ImportResult> {
   if (opts.wordSpace === GLOVE_WORD_SPACE) {
     throw new SdlError(`The ${GLOVE_WORD_SPACE} word space is built in`, 'Import vectors only for packs whose word space is something else.')
   }

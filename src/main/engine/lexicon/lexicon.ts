@@ -58,12 +58,7 @@ export class Lexicon {
     private readonly packTier: Tier | null
   ) {}
 
-  static async open(opts: {
-    dataDir: string
-    manifest: PackManifest
-    vocabulary: PackVocabulary | null
-    onProgress?: (p: Progress) => void
-  }): Promise<Lexicon> {
+  static async open(opts: { dataDir: string; manifest: PackManifest; vocabulary: PackVocabulary | null; onProgress?: (p: Progress) => void }): Promise<Lexicon> {
     const { manifest, vocabulary } = opts
     if (vocabulary && vocabulary.dim !== manifest.dim) {
       throw new SdlError(`Model pack '${manifest.name}' is damaged: ${manifest.dim}-d but its tag vectors are ${vocabulary.dim}-d`, 'Remove it and import or install it again.')
@@ -79,7 +74,10 @@ export class Lexicon {
 
     if (manifest.wordSpace === GLOVE_WORD_SPACE) {
       if (manifest.dim !== glove.dim) {
-        throw new SdlError(`Model pack '${manifest.name}' declares word space ${GLOVE_WORD_SPACE} but is ${manifest.dim}-d, not ${glove.dim}-d`, 'Check the pack: its word space or dimension is wrong.')
+        throw new SdlError(
+          `Model pack '${manifest.name}' declares word space ${GLOVE_WORD_SPACE} but is ${manifest.dim}-d, not ${glove.dim}-d`,
+          'Check the pack: its word space or dimension is wrong.'
+        )
       }
       tiers.push(wordVectorsTier('glove', glove))
     } else {
@@ -178,9 +176,7 @@ export class Lexicon {
    */
   private frequentWords(): Array<{ word: string; rank: number }> {
     if (!this.frequent) {
-      const tags = [...this.tagRows.keys()]
-        .map((word) => ({ word, rank: this.glove.index(word) ?? Number.MAX_SAFE_INTEGER }))
-        .sort((a, b) => a.rank - b.rank)
+      const tags = [...this.tagRows.keys()].map((word) => ({ word, rank: this.glove.index(word) ?? Number.MAX_SAFE_INTEGER })).sort((a, b) => a.rank - b.rank)
       const seen = new Set(this.tagRows.keys())
       const words: Array<{ word: string; rank: number }> = []
       for (let rank = 0; rank < Math.min(FREQUENT_WORDS, this.glove.size); rank++) {

@@ -127,10 +127,7 @@ export function fitRidge(anchors: Anchors, lambda: number): Projection {
  * softmax(cos / temperature)-weighted mean of the `neighbours` most similar anchors' targets).
  * Kept for comparison in the benchmark; kernel ridge does the same job better.
  */
-export function fitNeighbourBlend(
-  anchors: Anchors,
-  opts: { lambda: number; neighbours: number; temperature: number; weight: number }
-): Projection {
+export function fitNeighbourBlend(anchors: Anchors, opts: { lambda: number; neighbours: number; temperature: number; weight: number }): Projection {
   const { count: n, inDim, outDim, inputs, targets } = anchors
   const ridge = fitRidge(anchors, opts.lambda)
   const k = Math.min(opts.neighbours, n)

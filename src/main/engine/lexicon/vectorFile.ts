@@ -154,7 +154,7 @@ export async function readVectorFile(path: string): Promise<{ vectors: WordVecto
 
     const data = new Float32Array(count * dim)
     const bytes = new Uint8Array(data.buffer)
-    for (let done = 0; done < vectorBytes; ) {
+    for (let done = 0; done < vectorBytes;) {
       const { bytesRead: got } = await handle.read(bytes, done, Math.min(READ_PIECE, vectorBytes - done), HEADER_BYTES + done)
       if (got === 0) throw new DamagedVectorFileError(`${path} ended while reading`)
       done += got

@@ -72,7 +72,8 @@ export function openLibraryDatabase(path: string, migrations: readonly Migration
           db.exec(m.sql)
           record.run(m.version, m.name, new Date().toISOString())
         }
-        if (rebuilds && (db.pragma('foreign_key_check') as unknown[]).length) throw new SdlError(`Upgrading the library ${path} left broken references`, 'Nothing was changed; report this.')
+        if (rebuilds && (db.pragma('foreign_key_check') as unknown[]).length)
+          throw new SdlError(`Upgrading the library ${path} left broken references`, 'Nothing was changed; report this.')
       })()
     } finally {
       if (rebuilds) db.pragma('foreign_keys = ON')

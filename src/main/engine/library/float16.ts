@@ -22,12 +22,12 @@ export function toFloat16(value: number): number {
     const half = mantissa >>> shift
     const rest = mantissa & ((1 << shift) - 1)
     const halfway = 1 << (shift - 1)
-    return sign | (half + (rest > halfway || (rest === halfway && (half & 1)) ? 1 : 0))
+    return sign | (half + (rest > halfway || (rest === halfway && half & 1) ? 1 : 0))
   }
   const half = (e << 10) | (mantissa >>> 13)
   const rest = mantissa & 0x1fff
   // Carry from rounding may bump the exponent, which is the right result (up to infinity).
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0))
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0))
 }
 
 export function fromFloat16(h: number): number {

@@ -34,9 +34,7 @@ export interface IndexRunner {
 type Candidate = ScannedFile & { folderId: number }
 
 type Prepared =
-  | { kind: 'decoded'; facts: PhotoFacts; details: PhotoMetadata; pixels: Float32Array; from?: ClaimablePhoto }
-  | Exclude<PhotoOutcome, { kind: 'indexed' }>
-  | { kind: 'vanished' }
+  { kind: 'decoded'; facts: PhotoFacts; details: PhotoMetadata; pixels: Float32Array; from?: ClaimablePhoto } | Exclude<PhotoOutcome, { kind: 'indexed' }> | { kind: 'vanished' }
 
 /**
  * Brings the store in line with the disk, spending work only on what changed: an unchanged
@@ -208,7 +206,10 @@ export class Indexer implements IndexRunner {
     try {
       for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (c) => preparePhoto(c, claim), opts.signal)) {
         const decoded = prepared.filter((p): p is Extract<Prepared, { kind: 'decoded' }> => p.kind === 'decoded')
-        const vectors = await runBatch(session, decoded.map((d) => d.pixels))
+        const vectors = await runBatch(
+          session,
+          decoded.map((d) => d.pixels)
+        )
         const outcomes: PhotoOutcome[] = []
         for (const p of prepared) {
           if (p.kind === 'decoded') outcomes.push({ kind: 'indexed', facts: p.facts, details: p.details, vectors: vectors[decoded.indexOf(p)], from: p.from })

@@ -73,7 +73,16 @@ export class Library {
 
   removeFolder(path: string): void {
     const row = this.folder(path)
-    if (!row) throw new SdlError(`${path} is not a library folder`, `Library folders: ${this.store.folders().map((f) => f.path).join(', ') || 'none'}.`)
+    if (!row)
+      throw new SdlError(
+        `${path} is not a library folder`,
+        `Library folders: ${
+          this.store
+            .folders()
+            .map((f) => f.path)
+            .join(', ') || 'none'
+        }.`
+      )
     this.store.removeFolder(row.id)
   }
 
@@ -112,7 +121,12 @@ export class Library {
     return this.serialised(async () => {
       const before = olderThanDays === undefined ? new Date() : daysAgo(olderThanDays)
       const candidates = this.store.missingPhotos(before)
-      const purged = new Set(this.store.purgeMissing(candidates.map((p) => p.id), before))
+      const purged = new Set(
+        this.store.purgeMissing(
+          candidates.map((p) => p.id),
+          before
+        )
+      )
       return candidates.filter((p) => purged.has(p.id))
     })
   }
@@ -202,7 +216,12 @@ export class Library {
   /** Purges the photos missing since before `before` (each only if it still is). */
   private purge(before: Date): number {
     const candidates = this.store.missingPhotos(before)
-    return candidates.length ? this.store.purgeMissing(candidates.map((p) => p.id), before).length : 0
+    return candidates.length
+      ? this.store.purgeMissing(
+          candidates.map((p) => p.id),
+          before
+        ).length
+      : 0
   }
 
   private folderInfo(path: string): FolderInfo {
@@ -250,5 +269,3 @@ function canonicalFolder(path: string): string {
   if (!statSync(real).isDirectory()) throw new SdlError(`${path} is not a folder`)
   return real
 }
-
-

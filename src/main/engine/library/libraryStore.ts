@@ -384,7 +384,11 @@ export class LibraryStore {
        ${photoId === undefined ? '' : 'AND photo_id = ?'} ORDER BY photo_id LIMIT ${PAGE}`
     )
     for (;;) {
-      const rows = page.all(...(photoId === undefined ? [modelId, vocabulary, afterId] : [modelId, vocabulary, afterId, photoId])) as Array<{ photoId: number; tags: Buffer; scores: Buffer }>
+      const rows = page.all(...(photoId === undefined ? [modelId, vocabulary, afterId] : [modelId, vocabulary, afterId, photoId])) as Array<{
+        photoId: number
+        tags: Buffer
+        scores: Buffer
+      }>
       for (const row of rows) yield { photoId: row.photoId, tags: new Uint16Array(copyOf(row.tags)), scores: new Float32Array(copyOf(row.scores)) }
       if (rows.length < PAGE) return
       afterId = rows[rows.length - 1].photoId

@@ -84,13 +84,7 @@ export class OnnxGraphBuilder {
   }
 
   /** Adds a node and returns the name of its output; `output` names it explicitly (graph outputs). */
-  node(
-    opType: string,
-    inputs: readonly string[],
-    scope: string,
-    attributes: readonly OnnxAttribute[] = [],
-    output?: string
-  ): string {
+  node(opType: string, inputs: readonly string[], scope: string, attributes: readonly OnnxAttribute[] = [], output?: string): string {
     const name = output ?? this.unusedName(`${scope}/${opType}`)
     this.claim(name)
     this.nodes.push({ name, opType, inputs, outputs: [name], attributes })

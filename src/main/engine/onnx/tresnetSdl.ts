@@ -100,9 +100,7 @@ function tresnetBlocks(): Block[] {
 }
 
 function convBnShapes(c: ConvBn): [string, number[]][] {
-  const bn = ['weight', 'bias', 'running_mean', 'running_var'].map(
-    (p): [string, number[]] => [`${c.prefix}.1.${p}`, [c.cout]]
-  )
+  const bn = ['weight', 'bias', 'running_mean', 'running_var'].map((p): [string, number[]] => [`${c.prefix}.1.${p}`, [c.cout]])
   return [[`${c.prefix}.0.weight`, [c.cout, c.cin, c.kernel, c.kernel]], ...bn]
 }
 
@@ -132,12 +130,9 @@ export function tresnetSdlParameterShapes(embeddingRows: number): Map<string, nu
 
 const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`
 
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i])
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i])
 
-const CHECKPOINT_HINT =
-  'Use the official SDL model (NUS_mtresnet_224.pth from Alibaba-MIIL/ZS_SDL); ' +
-  'if it is that file, download it again: it may be damaged.'
+const CHECKPOINT_HINT = 'Use the official SDL model (NUS_mtresnet_224.pth from Alibaba-MIIL/ZS_SDL); ' + 'if it is that file, download it again: it may be damaged.'
 
 function invalid(message: string): SdlError {
   return new SdlError(`Not a TResNet-M SDL checkpoint: ${message}.`, CHECKPOINT_HINT)
@@ -152,9 +147,7 @@ export function tresnetSdlManifest(opts: { dim: number; rows: number }): TensorM
   const tensors = new Map(
     [...tresnetSdlParameterShapes(opts.dim * opts.rows)].map(([key, shape]) => [
       key,
-      key === EMBEDDING_KEY
-        ? { shape, dtypes, note: `${opts.dim}-d word vectors of the vocabulary x ${opts.rows} principal vectors` }
-        : { shape, dtypes }
+      key === EMBEDDING_KEY ? { shape, dtypes, note: `${opts.dim}-d word vectors of the vocabulary x ${opts.rows} principal vectors` } : { shape, dtypes }
     ])
   )
   return { model: 'TResNet-M SDL', hint: CHECKPOINT_HINT, tensors }
@@ -186,10 +179,7 @@ export function validateTresnetSdlStateDict(sd: StateDict, opts: { rows: number 
     checkValues(key, tensor)
   }
   if (embeddingRows === 0 || embeddingRows % rows !== 0) {
-    throw invalid(
-      `${EMBEDDING_KEY} has ${embeddingRows} rows, not a positive multiple of ${rows} ` +
-        `(D word-vector dimensions x ${rows} principal vectors)`
-    )
+    throw invalid(`${EMBEDDING_KEY} has ${embeddingRows} rows, not a positive multiple of ${rows} ` + `(D word-vector dimensions x ${rows} principal vectors)`)
   }
   if (unexpected.length > 0) throw invalid(`it has an unexpected key ${unexpected[0]}`)
   return { dim: embeddingRows / rows }
@@ -332,16 +322,8 @@ class NetworkWriter {
     const k = c.kernel
     const pad = (k - 1) / 2
     const g = this.graph
-    const inputs = [
-      input,
-      g.initializer(`${c.prefix}.weight`, [c.cout, c.cin, k, k], weight),
-      g.initializer(`${c.prefix}.bias`, [c.cout], bias)
-    ]
-    return g.node('Conv', inputs, c.prefix, [
-      attr.ints('kernel_shape', [k, k]),
-      attr.ints('pads', [pad, pad, pad, pad]),
-      attr.ints('strides', [1, 1])
-    ])
+    const inputs = [input, g.initializer(`${c.prefix}.weight`, [c.cout, c.cin, k, k], weight), g.initializer(`${c.prefix}.bias`, [c.cout], bias)]
+    return g.node('Conv', inputs, c.prefix, [attr.ints('kernel_shape', [k, k]), attr.ints('pads', [pad, pad, pad, pad]), attr.ints('strides', [1, 1])])
   }
 
   leakyRelu(input: string, slope: number, scope: string): string {
@@ -361,22 +343,15 @@ class NetworkWriter {
       this.antiAliasFilters.set(channels, filter)
     }
     const padded = g.node('Pad', [input, this.antiAliasPads], `${scope}.antialias`, [attr.string('mode', 'reflect')])
-    return g.node('Conv', [padded, filter], `${scope}.antialias`, [
-      attr.int('group', channels),
-      attr.ints('kernel_shape', [3, 3]),
-      attr.ints('strides', [2, 2])
-    ])
+    return g.node('Conv', [padded, filter], `${scope}.antialias`, [attr.int('group', channels), attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2])])
   }
 
   squeezeExcite(se: SqueezeExcite, input: string): string {
     const g = this.graph
     // The SE convs have biases and no batch norm, so their tensors are used as stored.
-    const param = (name: string, dims: number[]) =>
-      g.initializer(`${se.prefix}.${name}`, dims, floats(this.sd, `${se.prefix}.${name}`))
+    const param = (name: string, dims: number[]) => g.initializer(`${se.prefix}.${name}`, dims, floats(this.sd, `${se.prefix}.${name}`))
     const conv1x1 = (s: string, fc: string, cout: number, cin: number) =>
-      g.node('Conv', [s, param(`${fc}.weight`, [cout, cin, 1, 1]), param(`${fc}.bias`, [cout])], se.prefix, [
-        attr.ints('kernel_shape', [1, 1])
-      ])
+      g.node('Conv', [s, param(`${fc}.weight`, [cout, cin, 1, 1]), param(`${fc}.bias`, [cout])], se.prefix, [attr.ints('kernel_shape', [1, 1])])
     let s = g.node('GlobalAveragePool', [input], se.prefix)
     s = conv1x1(s, 'fc1', se.hidden, se.channels)
     s = g.node('Relu', [s], se.prefix)

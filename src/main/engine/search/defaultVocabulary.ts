@@ -3,6 +3,7 @@
  * everyday things people photograph, chosen by hand for SDL Tagger. It calibrates search (does a
  * term rank within a photo's top N?) and seeds auto-tagging. Every word is in the GloVe lexicon.
  */
+// prettier-ignore
 export const DEFAULT_VOCABULARY: readonly string[] = [
   'people', 'person', 'man', 'woman', 'child', 'baby', 'boy', 'girl', 'family', 'friends', 'crowd', 'portrait',
   'face', 'smile', 'wedding', 'bride', 'party', 'birthday', 'concert', 'festival', 'sport', 'football',

@@ -44,12 +44,7 @@ interface Context {
  * relevance. In both, equal relevance is ordered by photo index (+0 and -0 are equal), and a NaN
  * relevance (which min and max propagate) ranks last.
  */
-export function evaluateQuery(
-  node: QueryNode,
-  terms: Map<string, TermScores>,
-  photoCount: number,
-  opts: EvaluateOptions = {}
-): QueryResult {
+export function evaluateQuery(node: QueryNode, terms: Map<string, TermScores>, photoCount: number, opts: EvaluateOptions = {}): QueryResult {
   const limit = opts.limit ?? Infinity
   if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) throw new RangeError(`limit must be a non-negative integer, got ${limit}`)
   const ctx: Context = { terms, photoCount }

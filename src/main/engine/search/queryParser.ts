@@ -21,10 +21,7 @@ import { SdlError } from '../errors'
  * Positions are UTF-16 offsets into the input (what String.prototype.slice counts); a term's
  * [start, end) covers what the user typed, quotes included, so a front end can underline it.
  */
-export type QueryNode =
-  | { kind: 'term'; text: string; start: number; end: number }
-  | { kind: 'and' | 'or'; children: QueryNode[] }
-  | { kind: 'not'; child: QueryNode }
+export type QueryNode = { kind: 'term'; text: string; start: number; end: number } | { kind: 'and' | 'or'; children: QueryNode[] } | { kind: 'not'; child: QueryNode }
 
 // Caps that keep parsing, lexicon lookups and evaluation cheap however much is pasted into the box.
 export const MAX_QUERY_LENGTH = 1000
@@ -50,9 +47,7 @@ const SPACE_RUNS = new RegExp(`${SPACE_CLASS}+`, 'gu')
 const WORD = new RegExp(WORD_SOURCE, 'uy')
 const WHOLE_WORD = new RegExp(`^${WORD_SOURCE}$`, 'u')
 
-type Token =
-  | { type: 'word' | 'phrase'; text: string; start: number; end: number }
-  | { type: '(' | ')' | '|' | '-' | 'end'; start: number; end: number }
+type Token = { type: 'word' | 'phrase'; text: string; start: number; end: number } | { type: '(' | ')' | '|' | '-' | 'end'; start: number; end: number }
 
 const EXPECTED_TERM = 'Expected a word, a quoted phrase or "("'
 const EXPECTED_TERM_HINT = 'Each "|", "-" and "(" needs a word, a "quoted phrase" or a (group) after it.'
@@ -107,11 +102,7 @@ class Lexer {
     SPACES.lastIndex = at
     const found = at === this.input.length ? 'the end of the query' : SPACES.test(this.input) ? 'a space' : null
     if (found) {
-      throw new QuerySyntaxError(
-        `${EXPECTED_TERM} at position ${at}, found ${found}`,
-        at,
-        'Write "-" directly before what it excludes, e.g. -people or -(people | crowd).'
-      )
+      throw new QuerySyntaxError(`${EXPECTED_TERM} at position ${at}, found ${found}`, at, 'Write "-" directly before what it excludes, e.g. -people or -(people | crowd).')
     }
   }
 
@@ -131,11 +122,7 @@ class Lexer {
       if (c === '\\' && (input[i + 1] === '"' || input[i + 1] === '\\')) i++
       text += input[i]
     }
-    throw new QuerySyntaxError(
-      `Unclosed quote starting at position ${start}`,
-      start,
-      'Close the phrase with another ", or write \\" for a quote inside it.'
-    )
+    throw new QuerySyntaxError(`Unclosed quote starting at position ${start}`, start, 'Close the phrase with another ", or write \\" for a quote inside it.')
   }
 }
 

@@ -123,10 +123,7 @@ export class SearchService {
       const found = index.lexicon.lookup(key)
       // A word the lexicon lacks can still be a tag the user gave (or imported from XMP).
       if (!found.ok && !decided.tagged.length) {
-        throw new SdlError(
-          `Unknown word '${found.text}' in the query`,
-          found.suggestions.length ? `Did you mean: ${found.suggestions.join(', ')}?` : 'Try another word.'
-        )
+        throw new SdlError(`Unknown word '${found.text}' in the query`, found.suggestions.length ? `Did you mean: ${found.suggestions.join(', ')}?` : 'Try another word.')
       }
       const positions = (ids: number[]) => new Set(ids.map((id) => positionOf(index, id)).filter((p) => p !== undefined))
       terms.set(key, { vector: found.ok ? found.vector : null, tagged: positions(decided.tagged), rejected: positions(decided.rejected) })
@@ -163,15 +160,11 @@ export class SearchService {
     }
   }
 
-  private rescore(
-    index: LoadedIndex,
-    node: QueryNode,
-    candidates: Uint32Array,
-    terms: Map<string, Term>,
-    threshold: Float32Array,
-    opts: { all?: boolean; limit: number }
-  ) {
-    const found = this.library.store.photosVectors(Array.from(candidates, (p) => index.photos[p].id), index.modelId)
+  private rescore(index: LoadedIndex, node: QueryNode, candidates: Uint32Array, terms: Map<string, Term>, threshold: Float32Array, opts: { all?: boolean; limit: number }) {
+    const found = this.library.store.photosVectors(
+      Array.from(candidates, (p) => index.photos[p].id),
+      index.modelId
+    )
     const kept = Array.from(candidates).filter((p) => found.has(index.photos[p].id))
     const vectors = kept.map((p) => found.get(index.photos[p].id)!)
     const exact = new Map<string, TermScores>()
@@ -226,7 +219,10 @@ export class SearchService {
   private async nameFacets(index: LoadedIndex, described: Array<{ hit: SearchHit; facet: Float32Array | null }>): Promise<void> {
     const named = described.filter((d) => d.facet)
     if (!named.length) return
-    const words = await index.facetWords.scorer.nearestWords(named.map((d) => d.facet!), FACET_WORDS)
+    const words = await index.facetWords.scorer.nearestWords(
+      named.map((d) => d.facet!),
+      FACET_WORDS
+    )
     named.forEach((d, i) => (d.hit.match.nearestWords = words[i].map((w) => w.word)))
   }
 
@@ -334,7 +330,10 @@ export class SearchService {
     // keeps zeros here and drops out when rescored.
     const vectorsOf = function* (photos: LoadedIndex['photos']) {
       for (let first = 0; first < photos.length; first += 1024) {
-        const page = library.store.photosVectors(photos.slice(first, first + 1024).map((p) => p.id), modelId)
+        const page = library.store.photosVectors(
+          photos.slice(first, first + 1024).map((p) => p.id),
+          modelId
+        )
         for (const photo of photos.slice(first, first + 1024)) yield page.get(photo.id) ?? new Float32Array(dim * rows)
       }
     }
@@ -370,7 +369,22 @@ export class SearchService {
     // Scoring single vectors (one "row") against the vocabulary: the words nearest a facet.
     facetWords ??= { scorer: await VocabularyScorer.open(vocabulary, 1), users: 1 }
     const embedded = photos.length
-    return { manifest, modelId, matrix, photos, ids, inFlight: 0, retired: false, checkedAt: Date.now(), vocabulary, facetWords, lexicon: await tagger.lexicon(), thresholds, embedded, reshaped }
+    return {
+      manifest,
+      modelId,
+      matrix,
+      photos,
+      ids,
+      inFlight: 0,
+      retired: false,
+      checkedAt: Date.now(),
+      vocabulary,
+      facetWords,
+      lexicon: await tagger.lexicon(),
+      thresholds,
+      embedded,
+      reshaped
+    }
   }
 
   /**

@@ -45,13 +45,7 @@ export class VectorMatrix {
    * in the order photo indices will refer to. Quantised as they come, so building never holds
    * more than one shard's weights beside what onnxruntime keeps.
    */
-  static async build(
-    photos: Iterable<Float32Array>,
-    photoCount: number,
-    dim: number,
-    rows: number,
-    opts: { bits?: 4 | 8; shardPhotos?: number } = {}
-  ): Promise<VectorMatrix> {
+  static async build(photos: Iterable<Float32Array>, photoCount: number, dim: number, rows: number, opts: { bits?: 4 | 8; shardPhotos?: number } = {}): Promise<VectorMatrix> {
     const layout = blockLayout(dim, opts.bits ?? 4)
     const shardPhotos = opts.shardPhotos ?? SHARD_PHOTOS
     const { shards, errorMargins } = await quantizeShards(photos, photoCount, dim, rows, layout, shardPhotos)

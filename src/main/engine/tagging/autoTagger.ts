@@ -124,7 +124,11 @@ export class AutoTagger {
 
   async tags(photoPath: string, opts: SuggestOptions = {}): Promise<PhotoTags> {
     const { photo } = await this.indexedPhoto(photoPath)
-    const byState = (state: PhotoTagState) => (store: TagStore) => store.photoTags(photo.id).filter((t) => t.state === state).map((t) => t.tag)
+    const byState = (state: PhotoTagState) => (store: TagStore) =>
+      store
+        .photoTags(photo.id)
+        .filter((t) => t.state === state)
+        .map((t) => t.tag)
     const store = this.tagStore
     return {
       accepted: byState('accepted')(store),
@@ -149,7 +153,7 @@ export class AutoTagger {
     const { photo } = await this.indexedPhoto(photoPath)
     const word = normalizeText(tag)
     this.checkKnown(await (await this.loadBase()).lexicon(), word)
-    ;this.tagStore.setPhotoTag(photo.id, word, 'user')
+    this.tagStore.setPhotoTag(photo.id, word, 'user')
     return word
   }
 

@@ -42,7 +42,9 @@ export function baseVocabulary(manifest: PackManifest, pack: PackVocabulary | nu
     }
     vocab = { tags, unseen: new Set(), dim: manifest.dim, vectors: vectors.slice(0, tags.length * manifest.dim) }
   }
-  const hash = createHash('sha256').update(vocab.tags.join('\n')).update(new Uint8Array(vocab.vectors.buffer, vocab.vectors.byteOffset, vocab.vectors.byteLength))
+  const hash = createHash('sha256')
+    .update(vocab.tags.join('\n'))
+    .update(new Uint8Array(vocab.vectors.buffer, vocab.vectors.byteOffset, vocab.vectors.byteLength))
   return { ...vocab, id: hash.digest('hex').slice(0, 16) }
 }
 

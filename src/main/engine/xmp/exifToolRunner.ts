@@ -30,7 +30,15 @@ const END_MARKER = '==sdl-tagger-end-'
 const READ_ARGS = [
   // -m: ExifTool otherwise stops at 1,000 items of a list, as a "minor error".
   '-m',
-  '-json', '-G1', '-a', '-struct', '-api', 'StructFormat=JSONQ', '-charset', 'filename=utf8']
+  '-json',
+  '-G1',
+  '-a',
+  '-struct',
+  '-api',
+  'StructFormat=JSONQ',
+  '-charset',
+  'filename=utf8'
+]
 
 /**
  * The app's ExifTool: one `exiftool-vendored` cluster of stay-open processes (the bundled Perl
@@ -65,7 +73,10 @@ export class ExifToolRunner {
     const stdoutParts = stdout.split(/^\{ready\d+\}\r?$/m)
     const stderrParts = stderr.split(new RegExp(`^${END_MARKER}\\d+\\r?$`, 'm'))
     return commands.map((_, i) => {
-      const lines = (stderrParts[i] ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
+      const lines = (stderrParts[i] ?? '')
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean)
       return {
         stdout: stdoutParts[i] ?? '',
         errors: lines.filter((l) => !/^warning\b/i.test(l) && /error/i.test(l)),

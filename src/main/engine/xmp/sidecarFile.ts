@@ -109,7 +109,14 @@ export async function writeSidecars(exiftool: ExifToolRunner, writes: readonly S
       // A keyword ExifTool cannot take as an argument (a line break) fails the whole batch; say so for each.
       return writes.map(() => ({ ok: false, reason: `ExifTool could not write it: ${(err as Error).message}` }))
     }
-    const written = await Promise.all(temps.map((t) => stat(t).then((s) => s.isFile(), () => false)))
+    const written = await Promise.all(
+      temps.map((t) =>
+        stat(t).then(
+          (s) => s.isFile(),
+          () => false
+        )
+      )
+    )
     // Only a copy of an existing sidecar has properties of the user's to check; a new one holds
     // nothing but what was written, and reading it back would cost as much as writing it.
     const toCheck = temps.filter((_, i) => written[i] && writes[i].state.kind === 'file')

@@ -172,7 +172,10 @@ export class XmpService {
       })
     )
     const pending = jobs.map((_, i) => i).filter((i) => !outcomes[i])
-    const states = await readSidecars(this.exiftool, pending.map((i) => jobs[i].sidecar))
+    const states = await readSidecars(
+      this.exiftool,
+      pending.map((i) => jobs[i].sidecar)
+    )
     const writes: Array<{ index: number; write: SidecarWrite; ours: FieldEntries }> = []
     pending.forEach((i, k) => {
       const job = jobs[i]
@@ -183,15 +186,25 @@ export class XmpService {
       }
       const plan = planKeywordChanges(state.kind === 'file' ? state.entries : emptyEntries(), job.tags, root, records[i]?.written ?? emptyEntries())
       if (planIsEmpty(plan)) {
-        if (!dryRun && state.kind === 'file') xmpStore.saveSidecar({ sidecarPath: job.sidecar, written: plan.ours, exportedTags: signatures[i], sha256: state.sha256 }, job.photos[0].id)
+        if (!dryRun && state.kind === 'file')
+          xmpStore.saveSidecar({ sidecarPath: job.sidecar, written: plan.ours, exportedTags: signatures[i], sha256: state.sha256 }, job.photos[0].id)
         outcomes[i] = { kind: 'unchanged' }
         return
       }
-      const change: XmpSidecarChange = { sidecar: job.sidecar, photos: job.photos.map((p) => p.path), create: state.kind === 'missing', add: plan.addedTags, remove: plan.removedTags }
+      const change: XmpSidecarChange = {
+        sidecar: job.sidecar,
+        photos: job.photos.map((p) => p.path),
+        create: state.kind === 'missing',
+        add: plan.addedTags,
+        remove: plan.removedTags
+      }
       outcomes[i] = { kind: 'written', change, notes: [] }
       if (!dryRun) writes.push({ index: i, write: { state, add: plan.add, remove: plan.remove }, ours: plan.ours })
     })
-    const results = await writeSidecars(this.exiftool, writes.map((w) => w.write))
+    const results = await writeSidecars(
+      this.exiftool,
+      writes.map((w) => w.write)
+    )
     writes.forEach(({ index, ours }, k) => {
       const result = results[k]
       const job = jobs[index]

@@ -29,9 +29,8 @@ export class XmpStore {
   }
 
   sidecar(sidecarPath: string): SidecarRecord | undefined {
-    const row = this.db
-      .prepare('SELECT sidecar_path AS sidecarPath, written, exported_tags AS exportedTags, sha256 FROM xmp_sidecars WHERE sidecar_path = ?')
-      .get(sidecarPath) as { sidecarPath: string; written: string; exportedTags: string; sha256: string } | undefined
+    const row = this.db.prepare('SELECT sidecar_path AS sidecarPath, written, exported_tags AS exportedTags, sha256 FROM xmp_sidecars WHERE sidecar_path = ?').get(sidecarPath) as
+      { sidecarPath: string; written: string; exportedTags: string; sha256: string } | undefined
     return row && { ...row, written: { ...emptyEntries(), ...(JSON.parse(row.written) as Partial<FieldEntries>) } }
   }
 
