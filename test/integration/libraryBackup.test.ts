@@ -3,6 +3,8 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createEngineApi } from '../../src/main/engine/api/engineApi'
+import { Engine } from '../../src/main/engine/engine'
 import { openLibraryDatabase } from '../../src/main/engine/library/database'
 import type { Migration } from '../../src/main/engine/library/migrations'
 import { BACKUPS_KEPT, backupIfDue, backupLibrary } from '../../src/main/engine/store/backup'
@@ -242,5 +244,24 @@ describe('sdl-tagger backup and restore', () => {
     expect(folderPaths(join(dir, 'library.sqlite'))).toEqual(['/photos/good'])
     const kept = listBackups(dir).find((b) => b.reason === 'before-restore')!
     expect(kept.bytes).toBe(10000)
+  })
+})
+
+describe('the app and its backups', () => {
+  const tmp = tempDir()
+  afterAll(() => tmp.cleanup())
+
+  it('backs the library up when the app starts, and not again until a day has passed', async () => {
+    const engine = new Engine({ dataDir: tmp.dir })
+    const api = createEngineApi(engine)
+    try {
+      await api.start()
+      expect(listBackups(tmp.dir).map((b) => b.reason)).toEqual(['daily'])
+      await api.start()
+      expect(listBackups(tmp.dir)).toHaveLength(1)
+    } finally {
+      await api.stop()
+      await engine.close()
+    }
   })
 })
