@@ -4,7 +4,7 @@
  * knows: the median cosine between projected and true vectors (with its 95% confidence interval,
  * to tell a real gain from the luck of the draw), and how often the true tag is the nearest of all
  * 1006 tags to the projection. Also times building and loading the GloVe cache. The methods tried
- * and dropped, with their figures, are listed beside KERNEL_RIDGE_SETTINGS in projection.ts.
+ * and dropped, with their figures, are listed in docs/projection-experiments.md.
  *
  *   npm run bench:projection -- [--data-dir DIR]   (default: a temporary folder, so a fresh build)
  */

@@ -40,7 +40,7 @@ export type TagResult = { path: string; tags: TagScore[] } | { path: string; err
  * and the tests all drive this one object, and it alone builds the services, in the order of their
  * dependencies (pack and model sessions, the library's repositories, tagging, the library and its
  * indexer, search, XMP), each given only the narrow parts it needs, never the engine. Every
- * service is built on first use (onnxruntime and sharp, native and ~150 ms to load, are imported
+ * service is built on first use (onnxruntime and sharp, native and slow to load, are imported
  * only then, so commands that need neither start fast) and released by close().
  */
 export class Engine {

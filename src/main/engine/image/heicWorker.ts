@@ -5,8 +5,8 @@ import { Worker } from 'node:worker_threads'
 export type HeicResult = { ok: true; width: number; height: number; data: Uint8Array } | { ok: false; tooLarge?: { width: number; height: number }; message: string }
 
 /**
- * heic-decode is libheif compiled to WebAssembly and decodes synchronously: ~1.4 s for a 12 MP
- * photo, which on the main thread would freeze the watcher, the web server and the window. It
+ * heic-decode is libheif compiled to WebAssembly and decodes synchronously, for over a second per
+ * camera photo, which on the main thread would freeze the watcher, the web server and the window. It
  * runs in one worker thread instead, created on the first HEIC, one photo at a time (WebAssembly
  * memory grows to fit the largest photo and never shrinks, so one decoder bounds it).
  *

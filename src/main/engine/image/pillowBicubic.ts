@@ -3,8 +3,9 @@
  * ImagingResample in Pillow's libImaging/Resample.c. The SDL network was trained and is
  * demonstrated on photos resized this way. sharp cannot reproduce it: when enlarging, libvips
  * ignores the kernel option and samples at other positions (its output for the official sample
- * photos, each enlarged along one axis, is ~9 levels off on average), and when reducing its
- * cubic differs in rounding. So the final step to the model's input size is done here.
+ * photos, each enlarged along one axis, is far off on average; bench/preprocess-vs-pillow.ts),
+ * and when reducing its cubic differs in rounding. So the final step to the model's input size
+ * is done here.
  *
  * The algorithm: a separable convolution, horizontal pass first, then vertical. Along each axis
  * every output pixel has its own Catmull-Rom (a = -0.5) kernel centred on it, with the support

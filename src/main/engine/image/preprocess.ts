@@ -19,11 +19,11 @@ export const MODEL_INPUT_SIZE = 224
  * Photos longer than this many times the model size along an axis are first shrunk along that
  * axis by libvips (JPEG DCT-domain shrink-on-load, box shrink, cubic reduce) down to it, and
  * Pillow's bicubic runs on the result: the trade Pillow's own `reducing_gap` makes. Resizing a
- * 12 MP photo in one go, as infer.py does, costs ~320-400 ms CPU here (full-size decode plus a
- * 72-tap bicubic in JavaScript); the shrunk path ~55 ms for real photos and ~110 ms for a
- * pathological all-noise JPEG, at a mean 0.22 (photos) to 0.70 (noise) levels from Pillow's
- * direct resize. A gap of 2 is ~20 ms faster but 0.68 off on the photos. Photos up to 672 px,
- * like the NUS-WIDE photos SDL was trained on, skip this step and match Pillow exactly.
+ * camera photo in one go, as infer.py does, costs several times the CPU (a full-size decode plus
+ * a very wide bicubic in JavaScript) for a result that differs from the shrunk path's by under a
+ * level (0..255) on average. A gap of 2 saves little more time and lands markedly further from
+ * Pillow. Photos up to 672 px, like the NUS-WIDE photos SDL was trained on, skip this step and
+ * match Pillow exactly. Figures: docs/benchmarks.md.
  */
 const REDUCING_GAP = 3
 
@@ -124,7 +124,7 @@ async function readImageFile(path: string, source: string): Promise<Buffer> {
  */
 function decodeShrunk(bytes: Buffer, size: number, source: string) {
   // Pillow ignores embedded ICC profiles, so the network was trained and is demonstrated on the
-  // stored numbers; converting e.g. Adobe RGB photos to sRGB shifts them by ~3.5 levels (mean)
+  // stored numbers; converting e.g. Adobe RGB photos to sRGB shifts them by several levels
   // from what the official pipeline feeds the model. CMYK still converts (with libvips'
   // built-in CMYK profile).
   return processPhoto(bytes, source, { ignoreIcc: true }, (image) =>
@@ -140,9 +140,8 @@ function decodeShrunk(bytes: Buffer, size: number, source: string) {
         withoutEnlargement: true,
         // Catmull-Rom: the kernel Pillow's bicubic uses.
         kernel: 'cubic',
-        // JPEG shrink-on-load (DCT scaling) is cruder than a cubic reduce, but with the 3x gap
-        // left for Pillow's resize, turning it off measured no closer (12 MP noise 0.71 and
-        // photo mosaic 0.22 levels either way; 26 MP mosaic 0.28 on, 0.29 off) and costs time.
+        // JPEG shrink-on-load (DCT scaling) is cruder than a cubic reduce, but with the gap left
+        // for Pillow's resize, turning it off measured no closer to Pillow and costs time.
         fastShrinkOnLoad: true
       })
       .raw({ depth: 'uchar' })

@@ -6,7 +6,7 @@ import { describeSource, processPhoto } from './preprocess'
 /** Longest side, in pixels: crisp on a 2x screen for a ~160 px grid cell. */
 export const THUMBNAIL_SIZE = 320
 
-/** WebP quality: artefacts invisible at thumbnail size, ~10-25 KB each. */
+/** WebP quality: artefacts invisible at thumbnail size, while a thumbnail stays small (docs/benchmarks.md). */
 const QUALITY = 80
 
 /**

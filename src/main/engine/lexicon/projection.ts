@@ -33,8 +33,8 @@ export interface Projection {
 /**
  * What the lexicon uses: kernel ridge (fitKernelRidge) from GloVe plus a little spelling, with the
  * kernel width, regularisation and spelling weight that gave the best median cosine in
- * bench/projection.ts (0.779, true tag nearest 73%). docs/projection-experiments.md records how
- * they were chosen and the alternatives that did no better.
+ * bench/projection.ts. docs/projection-experiments.md records how they were chosen and the
+ * alternatives that did no better; docs/benchmarks.md has the figures.
  */
 export const KERNEL_RIDGE_SETTINGS = { tau: 0.5, lambda: 0.1, spelling: 0.05 }
 
@@ -46,7 +46,7 @@ export const KERNEL_RIDGE_SETTINGS = { tau: 0.5, lambda: 0.1, spelling: 0.05 }
  * dominate (an anchor maps to nearly its own exact vector), their weights are solved for jointly
  * so that near-duplicate anchors do not count twice, and away from all anchors the image is a
  * smooth function of the GloVe vector. Under 10-fold cross-validation on the official vocabulary
- * its median cosine is 0.777, against 0.707 for ridge and 0.747 for ridge blended with the nearest
+ * its median cosine is clearly above those of ridge and of ridge blended with the nearest
  * anchors (bench/projection.ts).
  */
 export function fitKernelRidge(anchors: Anchors, opts: { tau: number; lambda: number; spelling: number }): Projection {
@@ -68,7 +68,7 @@ export function fitKernelRidge(anchors: Anchors, opts: { tau: number; lambda: nu
 
   return {
     project(x, word) {
-      // The image is mean + R' (K + lambda I)^-1 k(x). Solving for the n weights per word (~1 ms)
+      // The image is mean + R' (K + lambda I)^-1 k(x). Solving for the n weights per word (cheap)
       // rather than for R's 300 columns once at fit time keeps the fit, paid each time a search
       // opens the lexicon, to a single factorisation.
       const weights = spelling ? spelling.similarities(word) : new Float64Array(n)
@@ -157,8 +157,8 @@ export interface CrossValidation {
   medianCosine: number
   /**
    * A distribution-free 95% confidence interval for that median (medianConfidenceInterval),
-   * treating the held-out cosines as independent draws: on the ~1000 official tags it reaches
-   * about 0.007 either side, so methods closer than that are not told apart.
+   * treating the held-out cosines as independent draws: methods closer than its width are not
+   * told apart.
    */
   medianInterval: [number, number]
   /** How often the true vector is the nearest (by cosine) of all `candidates` to the projection. */

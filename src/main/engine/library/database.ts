@@ -12,11 +12,11 @@ export type LibraryDatabase = Database.Database
 const MMAP_BYTES = 0x7fff0000
 
 /**
- * Whether this connection reads the file through a memory map. Search reads ~100 photos' vectors
- * a query at random places in the file: mapped, that takes ~1-3 ms at 100k photos, through read()
- * calls ~5-7 ms. But while another connection (the index worker's) commits every few hundred
- * milliseconds, mapped reads measured 20-30 ms and read() calls stayed at 6-9 ms, so the library
- * turns the map off for the length of an indexing run.
+ * Whether this connection reads the file through a memory map. Search reads its candidates'
+ * vectors at random places in the file each query, which mapped reads do several times faster
+ * than read() calls. But while another connection (the index worker's) commits every few hundred
+ * milliseconds, mapped reads become several times slower than read() calls, so the library turns
+ * the map off for the length of an indexing run. Figures: docs/benchmarks.md.
  */
 export function mapForReading(db: LibraryDatabase, on: boolean): void {
   db.pragma(`mmap_size = ${on ? MMAP_BYTES : 0}`)

@@ -300,8 +300,8 @@ export class LibraryStore {
   }
 
   /**
-   * How many photos `modelId` has embedded: the size of its search index. Search asks on every query, and counting 100k rows
-   * takes ~2 ms, so the count is kept until the database changes: data_version moves when another
+   * How many photos `modelId` has embedded: the size of its search index. Search asks on every query, and counting a large
+   * library's rows is a noticeable part of one, so the count is kept until the database changes: data_version moves when another
    * connection (the index worker's) commits, total_changes() when this one writes.
    */
   embeddedCount(modelId: number): number {

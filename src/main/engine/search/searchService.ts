@@ -15,8 +15,8 @@ import { VectorMatrix } from './vectorMatrix'
 
 /**
  * How many candidates beyond the limit are rescored exactly: twice the limit, at least 100. On
- * random photos the exact best 100 were always among the 4-bit best 300, at 100k and at 1M
- * photos, but only 94 of them among the best 120 (bench:search measures recall).
+ * random photos the 4-bit best `limit` plus this many always held the exact best `limit`, while a
+ * much narrower margin already lost some of them (bench:search measures recall; docs/benchmarks.md).
  */
 function rescoredBeyond(limit: number): number {
   return Math.max(100, 2 * limit)
@@ -27,7 +27,7 @@ const FACET_WORDS = 5
 
 /**
  * While indexing runs, how often the index takes in the new photos. Only they are read and
- * quantised (a few milliseconds for a few hundred), so new photos are soon searchable.
+ * quantised, which is cheap, so new photos are soon searchable.
  */
 const REBUILD_INTERVAL_MS = 5_000
 
@@ -45,7 +45,6 @@ export interface SearchOptions {
   rescoredBeyondLimit?: number
 }
 
-/** The active model's search index: its photos' principal vectors in memory, and its vocabulary. */
 /**
  * A query term: its word vector (null for a word the lexicon lacks but the user tagged photos
  * with), and the index positions of photos the user tagged with it or rejected it for.
@@ -56,6 +55,7 @@ interface Term {
   rejected: Set<number>
 }
 
+/** The active model's search index: its photos' principal vectors in memory, and its vocabulary. */
 interface LoadedIndex {
   manifest: PackManifest
   modelId: number
@@ -69,7 +69,7 @@ interface LoadedIndex {
   /** When it was last found to hold every embedded photo, or was built (ms since the epoch). */
   checkedAt: number
   vocabulary: BaseVocabulary
-  /** Shared by an index and the ones extended from it (opening it stalls the thread ~20-40 ms): freed with the last. */
+  /** Shared by an index and the ones extended from it (opening one stalls the thread, which sharing spares every rebuild): freed with the last. */
   facetWords: { scorer: VocabularyScorer; users: number }
   lexicon: Lexicon
   thresholds: Map<number, Float32Array>
@@ -214,7 +214,7 @@ export class SearchService {
 
   /**
    * Each hit's matching facet as its nearest vocabulary words, all hits in one onnxruntime run:
-   * in JavaScript, 50 hits against SDL's 1,006 tags took about 30 ms a query.
+   * scoring them against a whole vocabulary in JavaScript was a large part of a query's time.
    */
   private async nameFacets(index: LoadedIndex, described: Array<{ hit: SearchHit; facet: Float32Array | null }>): Promise<void> {
     const named = described.filter((d) => d.facet)
@@ -321,8 +321,8 @@ export class SearchService {
   private async build(manifest: PackManifest, modelId: number, previous: LoadedIndex | null = null): Promise<LoadedIndex> {
     const { library, tagger } = this.parts
     // Photos indexed before their scores were stored (or under another vocabulary) get them now;
-    // while indexing runs, the indexer scores each batch itself (and finding none missing takes
-    // ~80 ms at 100k photos, a stall every rebuild).
+    // while indexing runs, the indexer scores each batch itself (and finding none missing is a
+    // query over the whole library, a stall every rebuild).
     if (!library.isIndexing) await tagger.scoreNewPhotos()
     const vocabulary = await tagger.baseVocabulary()
     const { dim, rows } = manifest
@@ -439,7 +439,7 @@ function thresholdOf(scores: Float32Array, topN: number): number {
 
 /**
  * A photo's position in the index, by binary search: photos are listed by ascending id and an
- * extension appends higher ones, so no id-to-position map (100 ms to build at 1M photos) is needed.
+ * extension appends higher ones, so no id-to-position map (slow to build for a large library, every rebuild) is needed.
  */
 function positionOf(index: Pick<LoadedIndex, 'ids'>, id: number): number | undefined {
   let lo = 0

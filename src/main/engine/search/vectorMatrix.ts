@@ -18,8 +18,8 @@ interface Shard {
  * 4-bit (or 8-bit) weights of com.microsoft's MatMulNBits: one row per principal vector, a float32
  * scale per block of up to 64 values (the row padded to whole blocks): 180 bytes a row, 1,260 a
  * photo for SDL's 300x7 at 4 bits. Because the rows are constant initializers, onnxruntime packs
- * them once for its int8 GEMV kernels; passed as an input each query, the product ran a hundred
- * times slower. Scoring a term is one pass over the shards; nothing per row happens in
+ * them once for its int8 GEMV kernels; passed as an input each query, the product ran far
+ * slower. Scoring a term is one pass over the shards; nothing per row happens in
  * JavaScript. 4-bit scores only pick candidates: search rescores the best of them exactly.
  */
 export class VectorMatrix {
@@ -133,7 +133,7 @@ async function quantizeShards(
     shard ??= newShardWeights(Math.min(shardPhotos, photoCount - seen), rows, layout)
     errorMargins[seen] = quantizePhoto(vectors, shard.filled++, shard, dim, rows, layout)
     seen++
-    // Quantising 100k photos takes seconds: let queries on the previous index (and everything else) through.
+    // Quantising a large library takes seconds: let queries on the previous index (and everything else) through.
     if (seen % 2048 === 0) await new Promise((resolve) => setImmediate(resolve))
     if (shard.filled === shard.photos) {
       shards.push({ photos: shard.photos, session: await shardSession(shard, rows, layout), users: 0 })

@@ -139,7 +139,7 @@ export class ExifToolRunner {
       const tool = new ExifTool({
         // Two perl processes keep two cores busy; more only queue for the same cores.
         maxProcs: Math.max(1, Math.min(2, availableParallelism())),
-        // A fresh perl costs ~0.3 s; the default recycles one every 500 tasks.
+        // Starting a fresh perl is slow next to a small task; the default recycles one every 500 tasks.
         maxTasksPerProcess: 20_000,
         // A failed read is retried file by file (read), and a write again would find its temporary copy there.
         taskRetries: 0,

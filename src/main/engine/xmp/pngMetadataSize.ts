@@ -6,8 +6,8 @@ import { createInflate } from 'node:zlib'
 /**
  * The most metadata (chunk bytes, compressed text counted as inflated) ExifTool may be given
  * from one PNG. ExifTool reads every chunk but image data whole and inflates every compressed
- * one without a limit, and its perl process peaks at over twice the inflated size (226 MB for a
- * 100 KB zTXt chunk holding 100 MB of text): one such photo could exhaust the machine's memory.
+ * one without a limit, and its perl process peaks at over twice the inflated size (docs/benchmarks.md):
+ * one small photo with a hugely compressible text chunk could exhaust the machine's memory.
  */
 export const PNG_METADATA_LIMIT = 64 << 20
 
