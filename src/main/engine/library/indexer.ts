@@ -77,7 +77,12 @@ export class Indexer implements IndexRunner {
         summary.offlineFolders.push(folder.path)
         continue
       }
-      const scan = await scanFolder(folder.path, opts.signal)
+      const scan = await scanFolder(folder.path, opts.signal).catch((err: unknown) => {
+        if (opts.signal?.aborted) return null
+        throw err
+      })
+      // Stopped while listing: what was found so far is kept as it is, nothing is marked missing.
+      if (!scan) return { ...summary, cancelled: true }
       for (const skipped of scan.skippedFolders) opts.onNotice?.(`Skipped ${skipped.path}: ${skipped.reason}`)
       const known = this.store.knownPhotos(folder.id, modelId)
       for (const file of scan.files) {
