@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // Parts of this file run in the page (page.evaluate), with the DOM's types.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
@@ -296,5 +296,19 @@ describe('SDL Tagger in the browser (web mode)', () => {
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'detached' })
     expect(pageErrors).toEqual([])
     expect(readdirSync(SCREENSHOTS)).toEqual(expect.arrayContaining(['library.png', 'search.png', 'photo.png']))
+  })
+
+  it('keeps a photo deleted from disk as missing until the user forgets it', async () => {
+    rmSync(join(photosDir, 'generated', 'generated-0.jpg'))
+    await page.keyboard.press('Alt+2')
+    const folder = page.locator('[data-folder]').first()
+    await folder.getByRole('button', { name: 'Rescan' }).click()
+    const missing = page.locator('[data-missing]')
+    await missing.getByText(/1 photo missing since/).waitFor()
+    await expectNoSeriousViolations('folders, a photo missing')
+    page.once('dialog', (dialog) => void dialog.accept())
+    await missing.getByRole('button', { name: 'Forget missing photos…' }).click()
+    await missing.waitFor({ state: 'detached' })
+    expect(pageErrors).toEqual([])
   })
 })
