@@ -1,4 +1,4 @@
-import type { ApiMethod, SdlTaggerApi } from '../../src/shared/api'
+import { API_METHODS, type ApiMethod, type SdlTaggerApi } from '../../src/shared/api'
 
 /** One valid argument list per API method, each filling every parameter the contract has (typed, so a new method must be added here). */
 export const VALID_ARGS: { [M in ApiMethod]: Parameters<SdlTaggerApi[M]> } = {
@@ -29,4 +29,18 @@ export const VALID_ARGS: { [M in ApiMethod]: Parameters<SdlTaggerApi[M]> } = {
   exportXmp: [{ dryRun: true, minScore: 0.2, naming: 'photo.xmp' }],
   getSettings: [],
   updateSettings: [{ theme: 'dark', topN: 5, minScore: null, xmpRoot: 'Tagger' }]
+}
+
+/** An API whose every method records the arguments it was called with and answers its own name. */
+export function recordingApi(calls: Array<[string, unknown[]]> = []): { api: SdlTaggerApi; calls: Array<[string, unknown[]]> } {
+  const api = Object.fromEntries(
+    API_METHODS.map((m) => [
+      m,
+      async (...args: unknown[]) => {
+        calls.push([m, args])
+        return { ok: true, value: m }
+      }
+    ])
+  ) as unknown as SdlTaggerApi
+  return { api, calls }
 }

@@ -3,23 +3,8 @@ import { API_METHODS, type ApiMethod, type SdlTaggerApi } from '../../src/shared
 import { checkApiArgs, validatedApi } from '../../src/main/engine/api/apiSchemas'
 import { SettingsStore } from '../../src/main/engine/api/settingsStore'
 import { nestsDeeperThan } from '../../src/main/server/requestBody'
-import { VALID_ARGS } from '../helpers/apiCalls'
+import { VALID_ARGS, recordingApi } from '../helpers/apiCalls'
 import { tempDir } from '../helpers/sharedData'
-
-/** An API whose every method records the arguments it was called with. */
-function recordingApi() {
-  const calls: Array<[string, unknown[]]> = []
-  const api = Object.fromEntries(
-    API_METHODS.map((m) => [
-      m,
-      async (...args: unknown[]) => {
-        calls.push([m, args])
-        return { ok: true, value: m }
-      }
-    ])
-  ) as unknown as SdlTaggerApi
-  return { api, calls }
-}
 
 function callWith(api: SdlTaggerApi, method: ApiMethod, ...args: unknown[]) {
   return (api[method] as (...a: unknown[]) => Promise<unknown>)(...args)

@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
-import { API_METHODS, type ApiEvent, EVENT_CHANNEL, type SdlTaggerApi, type SdlTaggerBridge, ipcChannel } from '../../src/shared/api'
+import { API_METHODS, type ApiEvent, EVENT_CHANNEL, type SdlTaggerBridge, ipcChannel } from '../../src/shared/api'
 import { forwardEvents, registerApiHandlers } from '../../src/main/app/ipc'
 import { createEngineApi } from '../../src/main/engine/api/engineApi'
 import { EventHub } from '../../src/main/engine/api/eventHub'
+import { recordingApi } from '../helpers/apiCalls'
 
 /** An ipcMain stand-in that records handlers and can invoke them as the renderer would. */
 function fakeIpcMain() {
@@ -18,19 +19,6 @@ function fakeIpcMain() {
   }
 }
 
-/** An API whose every method records its arguments and answers which method it was. */
-function recordingApi(calls: Array<[string, unknown[]]>): SdlTaggerApi {
-  return Object.fromEntries(
-    API_METHODS.map((m) => [
-      m,
-      async (...args: unknown[]) => {
-        calls.push([m, args])
-        return { ok: true, value: m }
-      }
-    ])
-  ) as unknown as SdlTaggerApi
-}
-
 describe('IPC wiring', () => {
   it('lists every method the engine API implements, and nothing else', () => {
     const api = createEngineApi({ dataDir: '/nonexistent/sdl-tagger-test' } as never) as unknown as Record<string, unknown>
@@ -42,7 +30,7 @@ describe('IPC wiring', () => {
   it('registers one channel per contract method and forwards the arguments unchanged', async () => {
     const ipc = fakeIpcMain()
     const calls: Array<[string, unknown[]]> = []
-    registerApiHandlers(ipc, recordingApi(calls))
+    registerApiHandlers(ipc, recordingApi(calls).api)
     expect([...ipc.handlers.keys()].sort()).toEqual(API_METHODS.map(ipcChannel).sort())
     for (const channel of ipc.handlers.keys()) expect(channel).toMatch(/^sdl:api:[a-zA-Z]+$/)
     expect(await ipc.invoke(ipcChannel('search'), 'dog -cat', { limit: 5 })).toEqual({ ok: true, value: 'search' })
@@ -55,7 +43,7 @@ describe('IPC wiring', () => {
 
   it('removes every handler it registered', () => {
     const ipc = fakeIpcMain()
-    const remove = registerApiHandlers(ipc, recordingApi([]))
+    const remove = registerApiHandlers(ipc, recordingApi().api)
     remove()
     expect(ipc.handlers.size).toBe(0)
   })

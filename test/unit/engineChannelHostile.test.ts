@@ -1,8 +1,8 @@
 import { MessageChannel } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
-import { API_METHODS, type SdlTaggerApi } from '../../src/shared/api'
 import { EngineConnection, type FromEngine, type ToEngine, hostEngine } from '../../src/main/host/engineChannel'
 import { EventHub } from '../../src/main/engine/api/eventHub'
+import { recordingApi } from '../helpers/apiCalls'
 
 /**
  * The engine's side over a real MessageChannel: its postMessage serialises with V8's serialiser
@@ -11,15 +11,7 @@ import { EventHub } from '../../src/main/engine/api/eventHub'
 function linkedEngine() {
   const { port1, port2 } = new MessageChannel()
   const calls: Array<[string, unknown[]]> = []
-  const api = Object.fromEntries(
-    API_METHODS.map((m) => [
-      m,
-      async (...args: unknown[]) => {
-        calls.push([m, args])
-        return { ok: true, value: m }
-      }
-    ])
-  ) as unknown as SdlTaggerApi
+  const api = recordingApi(calls).api
   hostEngine(
     { post: (m) => port2.postMessage(m), onMessage: (l) => port2.on('message', l) },
     { api, subscribe: (l) => new EventHub().subscribe(l), resolveMedia: () => Promise.reject(new Error('no media here')), stop: async () => {} }

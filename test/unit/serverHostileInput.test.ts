@@ -1,10 +1,10 @@
 import { MessageChannel } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { API_METHODS, type SdlTaggerApi } from '../../src/shared/api'
 import { EngineConnection, type FromEngine, type ToEngine, hostEngine } from '../../src/main/host/engineChannel'
 import { EventHub } from '../../src/main/engine/api/eventHub'
 import { type RunningWebServer, startWebServer } from '../../src/main/server/webServer'
 import { tempDir } from '../helpers/sharedData'
+import { recordingApi } from '../helpers/apiCalls'
 
 const MAX_BODY = 1 << 20
 
@@ -17,15 +17,7 @@ describe('web mode on hostile requests', () => {
   let base = ''
 
   beforeAll(async () => {
-    const api = Object.fromEntries(
-      API_METHODS.map((m) => [
-        m,
-        async (...args: unknown[]) => {
-          calls.push([m, args])
-          return { ok: true, value: m }
-        }
-      ])
-    ) as unknown as SdlTaggerApi
+    const api = recordingApi(calls).api
     const hub = new EventHub()
     hostEngine(
       { post: (m) => port2.postMessage(m), onMessage: (l) => port2.on('message', l) },
