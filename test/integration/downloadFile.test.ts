@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createTcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { downloadFile } from '../../src/main/engine/download/downloadFile'
 import type { Progress } from '../../src/main/engine/download/progress'
 import { SdlError } from '../../src/main/engine/errors'
@@ -15,11 +15,13 @@ const sha = createHash('sha256').update(data).digest('hex')
 
 /** Every request the server saw, so tests can check what the client asked for. */
 const requests: { path: string; range: string | undefined }[] = []
+/** What a dropAfter request waits for before it closes the connection. */
+let clientReadAll: Promise<void> = Promise.resolve()
 
 /**
  * Serves `data` at /file with Range support. Query flags change its behaviour:
  * dropAfter=N closes the connection after N body bytes, stallAfter=N sends N bytes and then
- * nothing, ignoreRange answers 200 with the whole file, slow drips the body over ~0.6 s.
+ * nothing, ignoreRange answers 200 with the whole file.
  */
 function handler(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -43,22 +45,11 @@ function handler(req: import('node:http').IncomingMessage, res: import('node:htt
   })
   if (q.has('dropAfter')) {
     res.write(body.subarray(0, Number(q.get('dropAfter'))))
-    // Give the client time to read every byte sent, so the .part size is exact.
-    setTimeout(() => res.socket?.destroy(), 200)
+    // Only once the client has every byte sent on disk: closing earlier can discard what it
+    // received but had not read yet, and the .part size would depend on how fast it reads.
+    void clientReadAll.then(() => res.socket?.end())
   } else if (q.has('stallAfter')) {
     res.write(body.subarray(0, Number(q.get('stallAfter'))))
-  } else if (q.has('slow')) {
-    const step = 128 * 1024
-    let offset = 0
-    const timer = setInterval(() => {
-      res.write(body.subarray(offset, offset + step))
-      offset += step
-      if (offset >= body.length) {
-        clearInterval(timer)
-        res.end()
-      }
-    }, 25)
-    res.on('close', () => clearInterval(timer))
   } else {
     res.end(body)
   }
@@ -87,6 +78,23 @@ beforeEach(() => {
   requests.length = 0
   dest = join(dir, `model-${++testNo}`, 'file.bin')
 })
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/**
+ * A clock for progress pacing that moves on `stepMs` each time it is read, so how many events a
+ * download reports depends on how many chunks it reads, not on how fast this machine is.
+ */
+function steppingClock(stepMs: number) {
+  const clock = { ms: 0, now: () => (clock.ms += stepMs) }
+  return clock
+}
+
+/** Only the timers (the download's watchdog among them) are fake; the network stays real. */
+function fakeTimers(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+}
 
 /** Plants a .part as an earlier, interrupted run would have left it. */
 async function writePart(content: Buffer): Promise<void> {
@@ -114,7 +122,9 @@ describe('downloadFile', () => {
 
   it('leaves a .part and no file when interrupted, then resumes with a Range request', async () => {
     const url = `${base}/file?dropAfter=1000000`
-    const err = await expectSdlError(downloadFile({ url, dest }))
+    let readAll: () => void
+    clientReadAll = new Promise((resolve) => (readAll = resolve))
+    const err = await expectSdlError(downloadFile({ url, dest, now: steppingClock(1000).now, onProgress: (p) => p.done === 1_000_000 && readAll() }))
     expect(err.message).toContain(url)
     expect(err.message).toMatch(/interrupted/)
     expect(existsSync(dest)).toBe(false)
@@ -176,27 +186,52 @@ describe('downloadFile', () => {
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/x`
     await new Promise((resolve) => closed.close(resolve))
 
-    const started = Date.now()
+    // With the timers held still, only the refusal itself can end the download: no timeout was waited out.
+    fakeTimers()
     const err = await expectSdlError(downloadFile({ url, dest }))
-    expect(Date.now() - started).toBeLessThan(5000)
     expect(err.message).toContain(`Could not reach ${url}`)
     expect(err.message).toMatch(/refused.*ECONNREFUSED/)
   })
 
-  it('fails fast and clearly when the host name cannot be resolved', async () => {
+  it('fails clearly when the host name cannot be resolved', async () => {
     const url = 'http://sdl-tagger-offline.invalid/x'
-    const started = Date.now()
+    // Offline, the look-up may hang instead of failing: the connect timeout (next test) bounds it.
     const err = await expectSdlError(downloadFile({ url, dest, connectTimeoutMs: 4000 }))
-    expect(Date.now() - started).toBeLessThan(5000)
     expect(err.message).toContain(`Could not reach ${url}`)
-    expect(err.message).toMatch(/host name could not be resolved|no answer within/)
+    expect(err.message).toMatch(/host name could not be resolved|no answer within 4 s/)
+  })
+
+  it('gives up after the connect timeout when the server never answers', async () => {
+    const silent = createTcpServer()
+    const connected = new Promise<void>((resolve) => silent.once('connection', () => resolve()))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/x`
+    try {
+      fakeTimers()
+      const failed = expectSdlError(downloadFile({ url, dest, connectTimeoutMs: 4000 }))
+      // The watchdog is armed before the request goes out, so it is running once the server sees the connection.
+      await connected
+      vi.advanceTimersByTime(4000)
+      const err = await failed
+      expect(err.message).toBe(`Could not reach ${url} (no answer within 4 s)`)
+      expect(existsSync(dest)).toBe(false)
+    } finally {
+      vi.useRealTimers()
+      await new Promise((resolve) => silent.close(resolve))
+    }
   })
 
   it('gives up on a stalled body after the idle timeout and keeps the .part', async () => {
     const url = `${base}/file?stallAfter=100000`
-    const started = Date.now()
-    const err = await expectSdlError(downloadFile({ url, dest, idleTimeoutMs: 300 }))
-    expect(Date.now() - started).toBeLessThan(3000)
+    fakeTimers()
+    let received: () => void
+    const allReceived = new Promise<void>((resolve) => (received = resolve))
+    const clock = steppingClock(1000)
+    const failed = expectSdlError(downloadFile({ url, dest, idleTimeoutMs: 300, now: clock.now, onProgress: (p) => p.done === 100_000 && received() }))
+    // Every byte the server sent is on disk; only then does the body go quiet for the idle timeout.
+    await allReceived
+    vi.advanceTimersByTime(300)
+    const err = await failed
     expect(err.message).toContain(url)
     expect(err.message).toMatch(/no data received for 0.3 s/)
     expect((await stat(`${dest}.part`)).size).toBe(100_000)
@@ -206,9 +241,10 @@ describe('downloadFile', () => {
   it('rethrows the abort reason when the caller cancels, keeping the .part', async () => {
     const controller = new AbortController()
     const promise = downloadFile({
-      url: `${base}/file?slow`,
+      url: `${base}/file`,
       dest,
       signal: controller.signal,
+      now: steppingClock(50).now,
       onProgress: (p) => {
         if (p.done > 500_000) controller.abort()
       }
@@ -220,16 +256,19 @@ describe('downloadFile', () => {
 
   it('reports monotonic progress, at most ~10 events a second, ending at the total', async () => {
     const events: { p: Progress; at: number }[] = []
-    const started = performance.now()
+    const clock = steppingClock(10)
     await downloadFile({
-      url: `${base}/file?slow`,
+      url: `${base}/file`,
       dest,
-      onProgress: (p) => events.push({ p, at: performance.now() })
+      now: clock.now,
+      onProgress: (p) => events.push({ p, at: clock.ms })
     })
-    const elapsedMs = performance.now() - started
+    const elapsedMs = clock.ms - events[0].at
 
     expect(events.length).toBeGreaterThanOrEqual(3)
     expect(events.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / 100) + 2)
+    // Only the final event may follow the one before it sooner than 100 ms.
+    for (let i = 1; i < events.length - 1; i++) expect(events[i].at - events[i - 1].at).toBeGreaterThanOrEqual(100)
     for (let i = 1; i < events.length; i++) expect(events[i].p.done).toBeGreaterThanOrEqual(events[i - 1].p.done)
     for (const { p } of events) {
       expect(p).toMatchObject({ phase: 'download', unit: 'bytes', total: data.length, item: 'file.bin' })

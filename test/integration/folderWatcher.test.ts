@@ -1,16 +1,22 @@
 import { appendFileSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, relative } from 'node:path'
 import { type ChokidarOptions, type FSWatcher, watch } from 'chokidar'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type ChangeBatch, FolderWatcher, type FolderWatcherOptions, type WatcherFactory } from '../../src/main/engine/library/folderWatcher'
 import { tempDir } from '../helpers/sharedData'
 
 const QUIET_MS = 150
 const STABILITY_MS = 300
 const POLL_MS = 100
-const WAIT_MS = 5000
+/**
+ * For tests that expect a rename's `removed` and `added` in one batch: chokidar reports the two
+ * halves separately, and a window this long keeps a slow machine's gap between them inside it.
+ */
+const RENAME_QUIET_MS = 1000
+/** Only to fail with a useful message instead of at the test timeout: every wait below is for an event. */
+const GIVE_UP_MS = 60_000
 
-/** Collects what a FolderWatcher reports, and waits for it without fixed sleeps. */
+/** Collects what a FolderWatcher reports, and waits for it as it arrives. */
 class Recorder {
   readonly batches: ChangeBatch[] = []
   readonly notices: string[] = []
@@ -18,17 +24,27 @@ class Recorder {
   /** Size of each reported file at the moment it was reported. */
   readonly sizeWhenReported = new Map<string, number>()
   private matched = 0
+  private readonly waiters = new Set<() => void>()
 
   constructor(private readonly dir: string) {}
 
   readonly options = (): Pick<FolderWatcherOptions, 'onChanges' | 'onNotice' | 'onError'> => ({
     onChanges: (batch) => {
       for (const path of [...batch.added, ...batch.changed]) this.sizeWhenReported.set(path, statSync(path, { throwIfNoEntry: false })?.size ?? -1)
-      this.batches.push(batch)
+      this.push(batch)
     },
-    onNotice: (message) => this.notices.push(message),
+    onNotice: (message) => {
+      this.notices.push(message)
+      this.wake()
+    },
     onError: (error) => this.errors.push(error)
   })
+
+  /** Records a batch (tests with their own onChanges call this too) and wakes whoever waits for one. */
+  push(batch: ChangeBatch): void {
+    this.batches.push(batch)
+    this.wake()
+  }
 
   /** The first batch after the last one matched that `test` accepts. */
   async batch(what: string, test: (b: ChangeBatch) => boolean): Promise<ChangeBatch> {
@@ -49,21 +65,49 @@ class Recorder {
     return this.batches.reduce((n, b) => n + [...b.added, ...b.changed, ...b.removed].filter((p) => p === path).length, 0)
   }
 
-  private async until<T>(what: string, find: () => T | undefined): Promise<T> {
-    const deadline = Date.now() + WAIT_MS
-    for (;;) {
-      const found = find()
-      if (found !== undefined) return found
-      if (Date.now() > deadline) {
-        const seen = this.batches.map((b) => JSON.stringify(b, (_key, value) => (typeof value === 'string' ? relative(this.dir, value) : value)))
-        throw new Error(`Timed out after ${WAIT_MS} ms waiting for ${what}.\nBatches: ${seen.join('\n') || 'none'}\nNotices: ${this.notices.join('\n') || 'none'}`)
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+
+  private until<T>(what: string, find: () => T | undefined): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = find()
+        if (found === undefined) return
+        this.waiters.delete(check)
+        clearTimeout(timer)
+        resolve(found)
       }
-      await sleep(20)
-    }
+      const timer = setTimeout(() => {
+        this.waiters.delete(check)
+        const seen = this.batches.map((b) => JSON.stringify(b, (_key, value) => (typeof value === 'string' ? relative(this.dir, value) : value)))
+        reject(new Error(`Nothing came within ${GIVE_UP_MS} ms while waiting for ${what}.\nBatches: ${seen.join('\n') || 'none'}\nNotices: ${this.notices.join('\n') || 'none'}`))
+      }, GIVE_UP_MS)
+      this.waiters.add(check)
+      check()
+    })
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/**
+ * A clock for the watcher's stability check that stands still until released, so nothing can
+ * settle while a test is still writing, however slowly this machine runs it.
+ */
+function heldClock() {
+  let released = false
+  let onRead: (() => void) | undefined
+  return {
+    now: () => {
+      onRead?.()
+      return released ? Date.now() : 0
+    },
+    /** Resolves when the watcher next looks at the clock: it has seen a file event, or checked its pending writes. */
+    nextRead: () => new Promise<void>((resolve) => (onRead = resolve)),
+    release: () => {
+      released = true
+    }
+  }
+}
 const only = (b: ChangeBatch, expected: Partial<ChangeBatch>) =>
   ['added', 'changed', 'removed'].every((k) => sameSet(b[k as keyof ChangeBatch], expected[k as keyof ChangeBatch] ?? []))
 const sameSet = (a: string[], b: string[]) => a.length === b.length && b.every((x) => a.includes(x))
@@ -93,9 +137,10 @@ describe('FolderWatcher', () => {
     return watcher
   }
 
+  let sentinels = 0
   /** Writes a sentinel photo and waits for it: anything the watcher would report about earlier writes has arrived by then. */
   async function settle(folder: string): Promise<void> {
-    const sentinel = join(folder, `sentinel-${Date.now()}.jpg`)
+    const sentinel = join(folder, `sentinel-${++sentinels}.jpg`)
     writeFileSync(sentinel, 'sentinel')
     await rec.batch('the sentinel', (b) => b.added.includes(sentinel))
   }
@@ -129,7 +174,7 @@ describe('FolderWatcher', () => {
     mkdirSync(join(root, 'sub'), { recursive: true })
     const [a, b, c] = [join(root, 'a.jpg'), join(root, 'b.jpg'), join(root, 'sub', 'b.jpg')]
     writeFileSync(a, 'content')
-    await watchFolder(root)
+    await watchFolder(root, { quietMs: RENAME_QUIET_MS })
 
     renameSync(a, b)
     await rec.batch('rename a.jpg -> b.jpg', (batch) => only(batch, { removed: [a], added: [b] }))
@@ -139,15 +184,18 @@ describe('FolderWatcher', () => {
 
   it('reports a file written in chunks once, after it is complete', async () => {
     const root = join(dir, 'photos')
-    // Chunks come every 150 ms; a stability period well above that keeps a slow CI from
-    // taking a gap between chunks for the end of the copy.
-    await watchFolder(root, { stabilityMs: 600 })
+    // Held, the clock makes every gap between chunks look shorter than the stability period.
+    const clock = heldClock()
+    await watchFolder(root, { now: clock.now })
     const photo = join(root, 'big.jpg')
     const chunk = Buffer.alloc(64 * 1024, 7)
-    for (let i = 0; i < 7; i++) {
+    appendFileSync(photo, chunk)
+    for (let i = 1; i < 7; i++) {
+      // Each chunk lands after the watcher has looked at the file as it was: it sees it grow.
+      await clock.nextRead()
       appendFileSync(photo, chunk)
-      await sleep(150)
     }
+    clock.release()
     await rec.batch('big.jpg added', (b) => b.added.includes(photo))
     expect(rec.sizeWhenReported.get(photo)).toBe(7 * chunk.length)
     await settle(root)
@@ -175,11 +223,14 @@ describe('FolderWatcher', () => {
 
   it('reports nothing for a photo added and deleted within the window', async () => {
     const root = join(dir, 'photos')
-    await watchFolder(root)
+    const clock = heldClock()
+    await watchFolder(root, { now: clock.now })
     const photo = join(root, 'brief.jpg')
     writeFileSync(photo, 'x')
-    await sleep(30)
+    // The watcher has the new photo and waits for it to settle, which it cannot while the clock is held.
+    await clock.nextRead()
     rmSync(photo)
+    clock.release()
     await settle(root)
     expect(rec.mentions(photo)).toBe(0)
   })
@@ -216,7 +267,7 @@ describe('FolderWatcher', () => {
 
   it('works by polling', async () => {
     const root = join(dir, 'share')
-    const w = await watchFolder(root, { usePolling: true })
+    const w = await watchFolder(root, { usePolling: true, quietMs: RENAME_QUIET_MS })
     expect(w.mode).toBe('polling')
     const photo = join(root, 'a.jpg')
 
@@ -257,16 +308,21 @@ describe('FolderWatcher', () => {
     const root = join(dir, 'photos')
     const errors: Error[] = []
     let calls = 0
+    let failed: () => void
+    const firstCall = new Promise<void>((resolve) => (failed = resolve))
     await watchFolder(root, {
       onChanges: (batch) => {
         calls++
-        if (calls === 1) throw new Error('indexer failed')
-        rec.batches.push(batch)
+        if (calls === 1) {
+          failed()
+          throw new Error('indexer failed')
+        }
+        rec.push(batch)
       },
       onError: (error) => errors.push(error)
     })
     writeFileSync(join(root, 'a.jpg'), 'x')
-    await vi.waitFor(() => expect(calls).toBe(1), { timeout: WAIT_MS })
+    await firstCall
     await settle(root)
     expect(errors.map((e) => e.message)).toEqual(['indexer failed'])
     expect(basename(rec.batches[0].added[0])).toMatch(/^sentinel/)

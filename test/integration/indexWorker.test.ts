@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { getPriority } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
 import { IndexWorkerClient } from '../../src/main/engine/library/indexWorkerClient'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
@@ -25,22 +25,26 @@ function threadNiceness(): Map<number, number> {
 
 describe('the index worker', () => {
   const tmp = tempDir()
-  const photos = join(tmp.dir, 'Photos')
-  let engine: Engine
-
-  beforeAll(async () => {
-    engine = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
-    await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
-    for (let i = 0; i < 12; i++) await writeTestPhoto(join(photos, `photo-${i}.jpg`), i)
-    ;(await engine.library()).addFolder(photos)
-  })
+  const engines: Engine[] = []
   afterAll(async () => {
-    await engine.close()
+    await Promise.all(engines.map((e) => e.close()))
     tmp.cleanup()
   })
 
+  /** A library of its own for each test, with `count` photos waiting to be indexed, so no test depends on another's leftovers. */
+  async function libraryWith(name: string, count: number) {
+    const dataDir = join(tmp.dir, name, 'data')
+    const photos = join(tmp.dir, name, 'Photos')
+    const engine = new Engine({ dataDir, executionProvider: 'cpu' })
+    engines.push(engine)
+    await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
+    for (let i = 0; i < count; i++) await writeTestPhoto(join(photos, `photo-${i}.jpg`), i)
+    ;(await engine.library()).addFolder(photos)
+    return { engine, dataDir }
+  }
+
   it.runIf(process.platform === 'linux')('embeds photos in threads of lower priority than the one that searches', async () => {
-    const library = await engine.library()
+    const library = await (await libraryWith('priority', 12)).engine.library()
     const before = getPriority(0)
     const seen: Array<Map<number, number>> = []
     const progress: number[] = []
@@ -65,7 +69,8 @@ describe('the index worker', () => {
   })
 
   it('passes on a failure with its message and hint, run after run', async () => {
-    const client = new IndexWorkerClient({ dataDir: join(tmp.dir, 'data'), model: 'no-such-pack', executionProvider: 'cpu' })
+    const { dataDir } = await libraryWith('failure', 1)
+    const client = new IndexWorkerClient({ dataDir, model: 'no-such-pack', executionProvider: 'cpu' })
     try {
       const failed = client.run({ kind: 'folders', folderIds: [1] })
       await expect(failed).rejects.toThrow(/no-such-pack/)
@@ -79,7 +84,7 @@ describe('the index worker', () => {
   it('fails the run it was doing when the worker dies, and starts a new one for the next', async () => {
     const dying = join(tmp.dir, 'dying-worker.mjs')
     writeFileSync(dying, "import { parentPort } from 'node:worker_threads'\nparentPort.on('message', (m) => { if (m.type === 'run') process.exit(3) })\n")
-    const client = new IndexWorkerClient({ dataDir: join(tmp.dir, 'data') }, undefined, () => ({ entry: pathToFileURL(dying).href }))
+    const client = new IndexWorkerClient({ dataDir: join(tmp.dir, 'dying', 'data') }, undefined, () => ({ entry: pathToFileURL(dying).href }))
     try {
       await expect(client.run({ kind: 'folders', folderIds: [1] })).rejects.toThrow('The indexer stopped: it exited with code 3')
       await expect(client.run({ kind: 'folders', folderIds: [1] })).rejects.toThrow('The indexer stopped: it exited with code 3')
@@ -89,8 +94,7 @@ describe('the index worker', () => {
   })
 
   it('cancels through the signal: the run ends cancelled, keeping what it indexed', async () => {
-    const library = await engine.library()
-    for (let i = 12; i < 40; i++) await writeTestPhoto(join(photos, `more-${i}.jpg`), i)
+    const library = await (await libraryWith('cancel', 28)).engine.library()
     const controller = new AbortController()
     const summary = await library.index(undefined, { batchSize: 2, signal: controller.signal, onProgress: (p) => p.done >= 2 && controller.abort() })
     expect(summary.cancelled).toBe(true)
@@ -101,11 +105,11 @@ describe('the index worker', () => {
   })
 
   it('ends a run cancelled, keeping what it indexed, when the engine closes under it', async () => {
-    for (let i = 40; i < 70; i++) await writeTestPhoto(join(photos, `late-${i}.jpg`), i)
-    // An engine of its own (as an app that quits), beside the one the other tests share.
-    const quitting = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
+    const { engine: quitting, dataDir } = await libraryWith('quit', 30)
     let closed: Promise<void> | undefined
-    const summary = await (await quitting.library()).index(undefined, {
+    const summary = await (
+      await quitting.library()
+    ).index(undefined, {
       batchSize: 2,
       onProgress: (p) => {
         if (p.done >= 2) closed ??= quitting.close()
@@ -114,7 +118,10 @@ describe('the index worker', () => {
     await closed
     expect(summary.cancelled).toBe(true)
     expect(summary.indexed).toBeGreaterThanOrEqual(2)
-    const rest = await (await engine.library()).index()
+    // As the app started again: another engine on the same data finishes the rest.
+    const restarted = new Engine({ dataDir, executionProvider: 'cpu' })
+    engines.push(restarted)
+    const rest = await (await restarted.library()).index()
     expect(rest.indexed).toBe(30 - summary.indexed)
   })
 })

@@ -62,7 +62,8 @@ describe('model install', () => {
     expect(second.stderr).not.toMatch(/^error/m)
     expect(second.code).toBe(0)
     expect(JSON.parse(second.stdout)).toMatchObject({ name: 'sdl-nus-wide', origin: 'install', tagCount: 1006, active: true })
-    // The server destroys the socket after writing 40 MB, so the client kept somewhat less.
+    // The server destroys the socket after writing 40 MB, so the client kept somewhat less: what
+    // was still in the socket buffers, however slowly it read (those hold a few MB, not 30).
     const resumedFrom = Number(/^bytes=(\d+)-$/.exec(requests.find((r) => r.path === 'NUS_mtresnet_224.pth')?.range ?? '')?.[1])
     expect(resumedFrom).toBeGreaterThan(10_000_000)
     expect(resumedFrom).toBeLessThanOrEqual(40_000_000)
@@ -89,13 +90,14 @@ describe('model install', () => {
     }
   })
 
-  it('fails fast offline, naming the URL and the `model import` alternative', async () => {
+  it('fails offline, naming the URL, the reason and the `model import` alternative', async () => {
     const dataDir = join(tmp.dir, 'offline')
-    const started = Date.now()
     const run = await runCliCaptured(['--data-dir', dataDir, 'model', 'install', 'sdl-nus-wide', '--mirror', 'http://sdl-tagger-offline.invalid/zsl'])
-    expect(Date.now() - started).toBeLessThan(10_000)
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/http:\/\/sdl-tagger-offline\.invalid\/zsl\/classes\.pickle/)
+    // Either the look-up fails, or (a resolver that never answers) the connect timeout ends it:
+    // downloadFile.test.ts shows that timeout firing.
+    expect(run.stderr).toMatch(/host name could not be resolved|no answer within/)
     expect(run.stderr).toMatch(/sdl-tagger model import/)
     expect(existsSync(join(dataDir, 'models', 'sdl-nus-wide'))).toBe(false)
   })

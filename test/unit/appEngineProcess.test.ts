@@ -1,22 +1,26 @@
 import { MessageChannel } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { API_METHODS, type ApiEvent, type SdlTaggerApi } from '../../src/shared/api'
-import { type EngineChild, EngineProcess, MAX_RESTARTS, engineRuntime } from '../../src/main/app/engineProcess'
-import { type FromEngine, type ToEngine, hostEngine } from '../../src/main/engine/api/engineChannel'
+import { type EngineChild, EngineProcess, MAX_RESTARTS, engineRuntime } from '../../src/main/host/engineProcess'
+import { type FromEngine, type ToEngine, hostEngine } from '../../src/main/host/engineChannel'
 import { EventHub } from '../../src/main/engine/api/eventHub'
 import { MediaError } from '../../src/main/engine/api/media'
+import { VALID_ARGS } from '../helpers/apiCalls'
 
 /** A child "process" over a real MessageChannel (structured cloning, like Electron's), hosting a fake engine. */
 function fakeChild(opts: { hang?: boolean } = {}) {
   const { port1, port2 } = new MessageChannel()
   const hub = new EventHub()
   const calls: Array<[string, unknown[]]> = []
+  let called: () => void
+  const firstCall = new Promise<void>((resolve) => (called = resolve))
   let stopped = false
   const api = Object.fromEntries(
     API_METHODS.map((m) => [
       m,
       async (...args: unknown[]) => {
         calls.push([m, args])
+        called()
         if (opts.hang) return new Promise(() => {})
         if (m === 'getPhoto') throw new Error('broken method')
         return { ok: true, value: { method: m, args } }
@@ -48,7 +52,7 @@ function fakeChild(opts: { hang?: boolean } = {}) {
       return true
     }
   }
-  return { child, hub, calls, crash: (code = 1) => exitListeners.forEach((l) => l(code)), stopped: () => stopped, close: () => port1.close() }
+  return { child, hub, calls, firstCall, crash: (code = 1) => exitListeners.forEach((l) => l(code)), stopped: () => stopped, close: () => port1.close() }
 }
 
 describe('the engine in its own process', () => {
@@ -56,7 +60,7 @@ describe('the engine in its own process', () => {
     const child = fakeChild()
     const engine = new EngineProcess(() => child.child)
     for (const method of API_METHODS) {
-      const args = method === 'getPhoto' ? [] : [method, { n: 1 }]
+      const args = VALID_ARGS[method]
       const result = await (engine.api[method] as (...a: unknown[]) => Promise<unknown>)(...args)
       if (method === 'getPhoto') expect(result).toEqual({ ok: false, error: { message: 'broken method' } })
       else expect(result, method).toEqual({ ok: true, value: { method, args } })
@@ -66,7 +70,7 @@ describe('the engine in its own process', () => {
     expect(child.stopped()).toBe(true)
   })
 
-  it('forwards events and media, keeping a media refusal\'s status', async () => {
+  it("forwards events and media, keeping a media refusal's status", async () => {
     const child = fakeChild()
     const engine = new EngineProcess(() => child.child)
     const got: ApiEvent[] = []
@@ -89,7 +93,8 @@ describe('the engine in its own process', () => {
       return c.child
     })
     const inFlight = engine.api.search('dog')
-    await new Promise((r) => setTimeout(r, 20))
+    // The child is working on it (and never answers) when it dies.
+    await children[0].firstCall
     children[0].crash(139)
     expect(await inFlight).toEqual({
       ok: false,

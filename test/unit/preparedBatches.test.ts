@@ -15,12 +15,14 @@ describe('preparedBatches', () => {
     const items = Array.from({ length: 40 }, (_, i) => i)
     for await (const batch of preparedBatches(items, 4, async (n) => {
       started++
-      await new Promise((r) => setTimeout(r, 1))
+      await new Promise((r) => setImmediate(r))
       return n
     })) {
       finished += batch.length
       mostPending = Math.max(mostPending, started - finished)
-      await new Promise((r) => setTimeout(r, 5))
+      // A consumer slower than the preparation: two turns of the event loop per batch.
+      await new Promise((r) => setImmediate(r))
+      await new Promise((r) => setImmediate(r))
     }
     expect(finished).toBe(40)
     expect(mostPending).toBeGreaterThanOrEqual(4)

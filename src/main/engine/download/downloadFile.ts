@@ -16,6 +16,8 @@ export interface DownloadOptions {
   connectTimeoutMs?: number
   /** How long the body may go without delivering a byte before the download counts as stalled. */
   idleTimeoutMs?: number
+  /** The millisecond clock that paces progress events and measures the rate; tests pass their own. */
+  now?: () => number
 }
 
 export interface DownloadResult {
@@ -27,8 +29,7 @@ export interface DownloadResult {
   resumed: boolean
 }
 
-const RESUME_HINT =
-  'Check the network connection and run the command again; the download continues where it stopped.'
+const RESUME_HINT = 'Check the network connection and run the command again; the download continues where it stopped.'
 
 /**
  * Downloads `url` to `dest` through `dest + '.part'`, which is renamed into place only once the
@@ -43,7 +44,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   await mkdir(dirname(dest), { recursive: true }).catch((err) => {
     throw fileError(dirname(dest), err)
   })
-  const report = progressReporter(opts.onProgress, { phase: 'download', unit: 'bytes', item: basename(dest) })
+  const report = progressReporter(opts.onProgress, { phase: 'download', unit: 'bytes', item: basename(dest), now: opts.now })
 
   let got = await fetchIntoPart(opts, part, await sizeOf(part), report)
   if (got === 'restart') {
@@ -61,8 +62,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
     await rm(part, { force: true })
     throw new SdlError(
       `The file downloaded from ${url} is corrupt: expected SHA-256 ${opts.expectedSha256} but got ${sha256}`,
-      'The partial download was deleted; run the command again to download it afresh. ' +
-        'If this keeps happening, the file on the server has changed.'
+      'The partial download was deleted; run the command again to download it afresh. ' + 'If this keeps happening, the file on the server has changed.'
     )
   }
   await rename(part, dest).catch((err) => {
@@ -83,12 +83,7 @@ interface Fetched {
  * One request: resumes from `offset` (the .part's size) when the server honours the Range, starts
  * over when it ignores it, and returns 'restart' when the .part cannot be trusted to be a prefix.
  */
-async function fetchIntoPart(
-  opts: DownloadOptions,
-  part: string,
-  offset: number,
-  report: (done: number, total: number | null) => void
-): Promise<Fetched | 'restart'> {
+async function fetchIntoPart(opts: DownloadOptions, part: string, offset: number, report: (done: number, total: number | null) => void): Promise<Fetched | 'restart'> {
   const { url } = opts
   // Hash the existing prefix before the request, so a large .part cannot trip the idle timeout.
   const prefixHash = createHash('sha256')
@@ -109,9 +104,7 @@ async function fetchIntoPart(
     if (res.status === 416 && offset > 0) {
       // Nothing left after `offset`: the .part is complete if and only if it is exactly the file's size.
       await res.body?.cancel()
-      return parseContentRange(res.headers.get('content-range'))?.total === offset
-        ? { bytes: offset, hash: prefixHash, resumed: true }
-        : 'restart'
+      return parseContentRange(res.headers.get('content-range'))?.total === offset ? { bytes: offset, hash: prefixHash, resumed: true } : 'restart'
     }
     if (!res.ok) {
       await res.body?.cancel()
@@ -159,10 +152,7 @@ async function fetchIntoPart(
       reader = undefined
     }
     if (total !== null && done !== total) {
-      throw new SdlError(
-        `Download of ${url} was interrupted (the server sent ${done} of ${total} bytes)`,
-        RESUME_HINT
-      )
+      throw new SdlError(`Download of ${url} was interrupted (the server sent ${done} of ${total} bytes)`, RESUME_HINT)
     }
     return { bytes: done, hash, resumed: start > 0 }
   } finally {
@@ -265,10 +255,7 @@ function httpError(url: string, res: Response): SdlError {
 
 function fileError(path: string, err: unknown): SdlError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code
-  return new SdlError(
-    `Could not write ${path} (${code ?? String(err)})`,
-    'Check that the folder is writable and the disk has free space.'
-  )
+  return new SdlError(`Could not write ${path} (${code ?? String(err)})`, 'Check that the folder is writable and the disk has free space.')
 }
 
 /** Parses a Content-Range header (`bytes 0-99/1000`, or `bytes *` + `/1000` in a 416); total is null for `*`. */
@@ -293,10 +280,7 @@ async function hashFile(path: string, hash: Hash): Promise<void> {
   try {
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
   } catch (err) {
-    throw new SdlError(
-      `Could not read the partial download ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      `Delete ${path} and run the command again.`
-    )
+    throw new SdlError(`Could not read the partial download ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, `Delete ${path} and run the command again.`)
   }
 }
 

@@ -64,14 +64,15 @@ export class RateMeter {
  */
 export function progressReporter(
   onProgress: ((p: Progress) => void) | undefined,
-  opts: { phase: string; unit: Progress['unit']; item?: string; minIntervalMs?: number }
+  opts: { phase: string; unit: Progress['unit']; item?: string; minIntervalMs?: number; now?: () => number }
 ): (done: number, total: number | null, final?: boolean) => void {
   const minIntervalMs = opts.minIntervalMs ?? 100
+  const clock = opts.now ?? (() => performance.now())
   const meter = new RateMeter()
   let lastEmitMs = -Infinity
   return (done, total, final = false) => {
     if (!onProgress) return
-    const now = performance.now()
+    const now = clock()
     if (!final && now - lastEmitMs < minIntervalMs) return
     lastEmitMs = now
     meter.sample(done, now)

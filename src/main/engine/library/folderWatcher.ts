@@ -1,9 +1,10 @@
 import type { Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { basename, resolve, sep } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { type ChokidarOptions, type FSWatcher, watch } from 'chokidar'
 import { SdlError } from '../errors'
 import { isIgnoredEntryName, isPhotoFileName } from '../image/photoFiles'
+import { isWithin } from './folderPaths'
 
 /** Absolute paths of photo files. A rename or move is a `removed` + `added` pair in one batch. */
 export interface ChangeBatch {
@@ -27,6 +28,8 @@ export interface FolderWatcherOptions {
   usePolling?: boolean
   /** How often polled folders are scanned, and how often each watched folder is checked for being there. */
   pollIntervalMs?: number
+  /** The millisecond clock that `stabilityMs` is measured on; tests hold theirs still to keep a slow write unsettled. */
+  now?: () => number
 }
 
 /** Makes the chokidar watcher for one folder; tests pass their own to simulate a watch limit. */
@@ -68,7 +71,7 @@ class ChangeCoalescer {
   }
 
   drop(folder: string): void {
-    for (const path of this.pending.keys()) if (isWithin(folder, path)) this.pending.delete(path)
+    for (const path of this.pending.keys()) if (isWithin(path, folder)) this.pending.delete(path)
   }
 
   /** The pending changes, emptied; null when there are none. */
@@ -103,7 +106,8 @@ class WriteSettler {
   constructor(
     private readonly stabilityMs: number,
     private readonly onSettled: (path: string, kind: WriteKind) => void,
-    private readonly onError: (error: Error) => void
+    private readonly onError: (error: Error) => void,
+    private readonly now: () => number
   ) {
     this.checkEveryMs = Math.max(20, Math.min(250, stabilityMs / 4))
   }
@@ -115,8 +119,8 @@ class WriteSettler {
   /** An added file followed by writes stays an addition: the first event's kind is kept. */
   wait(path: string, kind: WriteKind): void {
     const known = this.pending.get(path)
-    if (known) known.steadySince = Date.now()
-    else this.pending.set(path, { kind, size: -1, mtimeMs: -1, steadySince: Date.now() })
+    if (known) known.steadySince = this.now()
+    else this.pending.set(path, { kind, size: -1, mtimeMs: -1, steadySince: this.now() })
     this.timer ??= setTimeout(() => void this.check(), this.checkEveryMs)
   }
 
@@ -128,7 +132,7 @@ class WriteSettler {
   }
 
   drop(folder: string): void {
-    for (const path of this.pending.keys()) if (isWithin(folder, path)) this.pending.delete(path)
+    for (const path of this.pending.keys()) if (isWithin(path, folder)) this.pending.delete(path)
   }
 
   close(): void {
@@ -153,7 +157,7 @@ class WriteSettler {
       return this.onError(new SdlError(`Cannot read ${path}: ${(err as Error).message}`))
     }
     if (this.pending.get(path) !== write) return // cancelled or restarted meanwhile
-    const now = Date.now()
+    const now = this.now()
     if (stats.size !== write.size || stats.mtimeMs !== write.mtimeMs) {
       Object.assign(write, { size: stats.size, mtimeMs: stats.mtimeMs, steadySince: now })
     } else if (now - write.steadySince >= this.stabilityMs) {
@@ -204,7 +208,8 @@ export class FolderWatcher {
         this.coalescer.record(path, kind)
         this.activity()
       },
-      (error) => this.report(error)
+      (error) => this.report(error),
+      opts.now ?? Date.now
     )
   }
 
@@ -282,15 +287,27 @@ export class FolderWatcher {
         // Polling takes each baseline with a stat that is still queued at 'ready': a change made
         // before it runs would be the starting state, never reported. A stat queued behind
         // those returns once they have run.
-        void stat(entry.root).then(() => resolveReady(), () => resolveReady())
+        void stat(entry.root).then(
+          () => resolveReady(),
+          () => resolveReady()
+        )
       })
     })
     const on = (handler: (path: string) => void) => (path: string) => {
       if (entry.watcher === watcher) this.guard(() => handler(path))
     }
-    watcher.on('add', on((path) => this.fileEvent(path, 'added')))
-    watcher.on('change', on((path) => this.fileEvent(path, 'changed')))
-    watcher.on('unlink', on((path) => this.fileEvent(path, 'removed')))
+    watcher.on(
+      'add',
+      on((path) => this.fileEvent(path, 'added'))
+    )
+    watcher.on(
+      'change',
+      on((path) => this.fileEvent(path, 'changed'))
+    )
+    watcher.on(
+      'unlink',
+      on((path) => this.fileEvent(path, 'removed'))
+    )
     // chokidar stops watching a root that vanished and does not notice its return; its photos'
     // unlinks came just before this.
     watcher.on(
@@ -317,9 +334,7 @@ export class FolderWatcher {
     if (!limit || watcher.options.usePolling) return this.report(new SdlError(`Watching ${entry.root} failed: ${error.message}`))
     // The limit is shared by the whole system or process: later folders start polled too.
     this.watchLimitHit = true
-    this.notice(
-      `Too many folders to watch natively (${limit.reason}); watching ${entry.root} by polling every ${this.pollIntervalMs / 1000} s instead. ${limit.fix}`
-    )
+    this.notice(`Too many folders to watch natively (${limit.reason}); watching ${entry.root} by polling every ${this.pollIntervalMs / 1000} s instead. ${limit.fix}`)
     void this.stopWatcher(entry)
     this.startWatcher(entry, false)
   }
@@ -441,8 +456,4 @@ async function folderIdentity(path: string): Promise<string | undefined> {
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
-}
-
-function isWithin(folder: string, path: string): boolean {
-  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep)
 }
