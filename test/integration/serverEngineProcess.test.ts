@@ -54,7 +54,7 @@ describe('the engine process', () => {
       return {
         // A message to a process that just died is answered by its exit, not by an error event.
         postMessage: (m) => child.send(m, () => {}),
-        on: (event: 'message' | 'exit', listener: (arg: any) => void) => child.on(event, listener),
+        on: (event: 'message' | 'exit', listener: (arg: never) => void) => child.on(event, listener as (...args: unknown[]) => void),
         kill: () => child.kill()
       } as EngineChild
     })

@@ -252,12 +252,12 @@ describe('parseQuery fuzz', () => {
       try {
         node = parseQuery(input)
       } catch (error) {
-        if (!(error instanceof QuerySyntaxError)) throw new Error(`${JSON.stringify(input)} threw ${String(error)}`)
+        if (!(error instanceof QuerySyntaxError)) throw new Error(`${JSON.stringify(input)} threw ${String(error)}`, { cause: error })
         if (!(Number.isInteger(error.position) && error.position >= 0 && error.position <= input.length)) {
-          throw new Error(`${JSON.stringify(input)}: position ${error.position} out of range`)
+          throw new Error(`${JSON.stringify(input)}: position ${error.position} out of range`, { cause: error })
         }
         const named = /position (\d+)/.exec(error.message)
-        if (named && Number(named[1]) !== error.position) throw new Error(`${JSON.stringify(input)}: ${error.message} vs ${error.position}`)
+        if (named && Number(named[1]) !== error.position) throw new Error(`${JSON.stringify(input)}: ${error.message} vs ${error.position}`, { cause: error })
         continue
       }
       parsedCount++
