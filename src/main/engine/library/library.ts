@@ -73,16 +73,10 @@ export class Library {
 
   removeFolder(path: string): void {
     const row = this.folder(path)
-    if (!row)
-      throw new SdlError(
-        `${path} is not a library folder`,
-        `Library folders: ${
-          this.store
-            .folders()
-            .map((f) => f.path)
-            .join(', ') || 'none'
-        }.`
-      )
+    if (!row) {
+      const folders = this.store.folders().map((f) => f.path)
+      throw new SdlError(`${path} is not a library folder`, `Library folders: ${folders.join(', ') || 'none'}.`)
+    }
     this.store.removeFolder(row.id)
   }
 
@@ -102,7 +96,7 @@ export class Library {
       if (!folders.length) throw new SdlError('The library has no folders yet', 'Add one with `sdl-tagger folders add <folder>`.')
       const summary = await this.indexer.run({ kind: 'folders', folderIds: chosen.map((f) => f.id) }, opts)
       const graceDays = await this.parts.missingGraceDays()
-      if (!summary.cancelled && graceDays > 0) summary.removed += this.purge(daysAgo(graceDays))
+      if (!summary.cancelled && graceDays > 0) summary.removed += this.purge(daysAgo(graceDays)).length
       return summary
     })
   }
@@ -118,17 +112,7 @@ export class Library {
    * photos forgotten.
    */
   purgeMissing(olderThanDays?: number): Promise<MissingPhoto[]> {
-    return this.serialised(async () => {
-      const before = olderThanDays === undefined ? new Date() : daysAgo(olderThanDays)
-      const candidates = this.store.missingPhotos(before)
-      const purged = new Set(
-        this.store.purgeMissing(
-          candidates.map((p) => p.id),
-          before
-        )
-      )
-      return candidates.filter((p) => purged.has(p.id))
-    })
+    return this.serialised(async () => this.purge(olderThanDays === undefined ? new Date() : daysAgo(olderThanDays)))
   }
 
   /** Applies a watcher's batch of changes (after any run or batch before it). */
@@ -213,15 +197,17 @@ export class Library {
     await this.indexer.close()
   }
 
-  /** Purges the photos missing since before `before` (each only if it still is). */
-  private purge(before: Date): number {
+  /** Purges the photos missing since before `before`, each only if it still is; returns those purged. */
+  private purge(before: Date): MissingPhoto[] {
     const candidates = this.store.missingPhotos(before)
-    return candidates.length
-      ? this.store.purgeMissing(
-          candidates.map((p) => p.id),
-          before
-        ).length
-      : 0
+    if (!candidates.length) return []
+    const purged = new Set(
+      this.store.purgeMissing(
+        candidates.map((p) => p.id),
+        before
+      )
+    )
+    return candidates.filter((p) => purged.has(p.id))
   }
 
   private folderInfo(path: string): FolderInfo {
