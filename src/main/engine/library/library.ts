@@ -3,7 +3,6 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
 import { SdlError } from '../errors'
-import { writeThumbnail } from '../image/thumbnails'
 import type { ActivePack } from '../models/activePack'
 import { findFolder, isInside, safeRealpath } from './folderPaths'
 import { type ChangeBatch, FolderWatcher } from './folderWatcher'
@@ -187,6 +186,8 @@ export class Library {
     const file = join(dir, `${photo.fingerprint}.webp`)
     if (!existsSync(file)) {
       await mkdir(dir, { recursive: true })
+      // sharp is loaded when a thumbnail is first made, not by every command that opens the library.
+      const { writeThumbnail } = await import('../image/thumbnails')
       await writeThumbnail(await readFile(photoPath), file, { source: photoPath })
     }
     return file
