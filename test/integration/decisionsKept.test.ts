@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
 import type { Library } from '../../src/main/engine/library/library'
+import type { ClaimablePhoto } from '../../src/main/engine/library/libraryStore'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
 import { TagStore } from '../../src/main/engine/tagging/tagStore'
 import { writeTestPhoto } from '../helpers/generatedPhotos'
@@ -165,6 +166,25 @@ describe('decisions are never lost with a file', () => {
     expect(await library.index(b)).toMatchObject({ moved: 3, indexed: 0 })
     expect(library.store.photoByPath(path)!.id).toBe(id)
     expect(decisionsAt(path)).toEqual(DECIDED)
+  })
+
+  it('moves a record only if it is still as it was when it was claimed', async () => {
+    const path = join(a, 'a2.jpg')
+    const id = decide(path)
+    rmSync(path)
+    await library.index()
+    const store = library.store
+    const modelId = store.modelId(await engine.manifest())
+    const row = store.db.prepare('SELECT id, path, size, mtime_ms AS mtimeMs, fingerprint FROM photos WHERE id = ?').get(id) as Omit<ClaimablePhoto, 'missing' | 'hasVectors'>
+    const claimed: ClaimablePhoto = { ...row, missing: true, hasVectors: true }
+    const folderId = store.folders()[0].id
+    // Another file took the record back first: a second claim made before that must not move it again.
+    expect(store.writeOutcomes([{ kind: 'moved', from: claimed, facts: { ...row, path: join(a, 'first.jpg'), folderId } }], modelId)).toEqual([])
+    const late = store.writeOutcomes([{ kind: 'moved', from: claimed, facts: { ...row, path: join(a, 'second.jpg'), folderId } }], modelId)
+    expect(late).toHaveLength(1)
+    expect(store.photoByPath(join(a, 'first.jpg'))!.id).toBe(id)
+    expect(store.photoByPath(join(a, 'second.jpg'))).toBeUndefined()
+    expect(decisionsAt(join(a, 'first.jpg'))).toEqual(DECIDED)
   })
 
   it('forgets missing photos only when asked, or after the grace period', async () => {

@@ -222,9 +222,11 @@ export class Indexer implements IndexRunner {
         }
         const stale = this.store.writeOutcomes(outcomes, modelId)
         if (outcomes.some((o) => o.kind === 'indexed')) await this.suggestTags(summary)
-        for (const o of outcomes) summary[o.kind === 'indexed' ? 'indexed' : o.kind === 'moved' ? (isTouched(o) ? 'unchanged' : 'moved') : 'failed']++
-        summary.moved -= stale
-        for (const o of outcomes) if (o.kind !== 'failed' && o.from && gone.delete(o.from.id)) summary.missing--
+        for (const o of outcomes) {
+          if (o.kind === 'moved' && stale.includes(o)) continue
+          summary[o.kind === 'indexed' ? 'indexed' : o.kind === 'moved' ? (isTouched(o) ? 'unchanged' : 'moved') : 'failed']++
+          if (o.kind !== 'failed' && o.from && gone.delete(o.from.id)) summary.missing--
+        }
         done += prepared.length
         report(done, queue.length, done === queue.length)
       }

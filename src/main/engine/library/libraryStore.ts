@@ -235,7 +235,7 @@ export class LibraryStore {
    * all. Returns the moves that did not apply because their record had changed since it was
    * claimed (their files are indexed on the next run).
    */
-  writeOutcomes(outcomes: readonly PhotoOutcome[], modelId: number): number {
+  writeOutcomes(outcomes: readonly PhotoOutcome[], modelId: number): Array<Extract<PhotoOutcome, { kind: 'moved' }>> {
     const now = new Date().toISOString()
     const upsert = this.db.prepare(
       `INSERT INTO photos (folder_id, path, size, mtime_ms, fingerprint, format, width, height, orientation, taken_at, camera, status, reason, offline, indexed_at)
@@ -268,11 +268,11 @@ export class LibraryStore {
       return moved
     }
     const noDetails = { format: null, width: null, height: null, orientation: null, takenAt: null, camera: null }
-    let stale = 0
+    const stale: Array<Extract<PhotoOutcome, { kind: 'moved' }>> = []
     this.db.transaction(() => {
       for (const o of outcomes) {
         if (o.kind === 'moved') {
-          if (!takeBack(o.facts, o.from)) stale++
+          if (!takeBack(o.facts, o.from)) stale.push(o)
           continue
         }
         if (o.kind === 'indexed' && o.from && takeBack(o.facts, o.from)) {
