@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander'
-import { DEFAULT_HOST, DEFAULT_PORT, checkBinding, runWebMode } from '../../server/webMode'
+import { DEFAULT_HOST, DEFAULT_PORT, checkBinding, runWebMode } from '../../host/webMode'
 import type { CliContext } from '../cliContext'
 
 function port(value: string): number {

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { EngineProcess } from '../host/engineProcess'
-import { forkEngine } from '../host/engineFork'
-import { checkBinding } from './binding'
-import { type RunningWebServer, startWebServer } from './webServer'
+import { checkBinding } from '../server/binding'
+import { type RunningWebServer, startWebServer } from '../server/webServer'
+import { forkEngine } from './engineFork'
+import { EngineProcess } from './engineProcess'
 
-export { DEFAULT_HOST, DEFAULT_PORT, checkBinding } from './binding'
+export { DEFAULT_HOST, DEFAULT_PORT, checkBinding } from '../server/binding'
 
 export interface WebModeOptions {
   dataDir: string
