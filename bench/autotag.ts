@@ -60,7 +60,7 @@ try {
   const scorer = await VocabularyScorer.open(vocabulary, ROWS)
 
   started = performance.now()
-  const scored = await scorer.scoreMissing(store, modelId)
+  const scored = await VocabularyScorer.scoreMissing(store, modelId, vocabulary, async () => scorer)
   const scoreSeconds = (performance.now() - started) / 1000
   started = performance.now()
   let read = 0

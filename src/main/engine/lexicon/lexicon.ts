@@ -84,7 +84,7 @@ export class Lexicon {
       const imported = await loadImported(opts.dataDir, manifest)
       if (imported) tiers.push(wordVectorsTier('imported', imported))
       const anchors = vocabulary ? sharedAnchors(vocabulary, glove) : null
-      if (anchors && anchors.count >= MIN_ANCHORS) tiers.push(projectedTier(glove, fitKernelRidge(anchors, KERNEL_RIDGE_SETTINGS)))
+      if (anchors && anchors.count >= MIN_ANCHORS) tiers.push(projectedTier(glove, () => fitKernelRidge(anchors, KERNEL_RIDGE_SETTINGS)))
     }
     if (tiers.length === 0) {
       throw new SdlError(
@@ -107,7 +107,7 @@ export class Lexicon {
       const hit = this.findWord(word)
       // GloVe has no single letters ('a', 'x'), so inside a phrase an unknown one is passed over.
       if (!hit && word.length === 1 && words.length > 1) continue
-      if (!hit) return { ok: false, text: word, reason: 'unknown word', suggestions: this.suggest(word) }
+      if (!hit) return unknown(word, () => this.suggest(word))
       found.push(hit)
     }
     if (found.length === 0) return { ok: false, text: query, reason: 'unknown word', suggestions: [] }
@@ -189,6 +189,23 @@ export class Lexicon {
   }
 }
 
+/**
+ * An unknown word, whose suggestions are looked for only when read: they compare the word with
+ * tens of thousands of others, which callers that only ask whether a word is known (the default
+ * vocabulary, as a search opens) should not pay for.
+ */
+function unknown(text: string, suggest: () => string[]): LexiconLookup {
+  let suggestions: string[] | undefined
+  return {
+    ok: false,
+    text,
+    reason: 'unknown word',
+    get suggestions() {
+      return (suggestions ??= suggest())
+    }
+  }
+}
+
 /** Mean of unit vectors, renormalised; a phrase is only as exact as its least exact word. */
 function combine(hits: Found[]): Found {
   if (hits.length === 1) return hits[0]
@@ -221,13 +238,15 @@ function wordVectorsTier(source: LexiconSource, table: WordVectors): Tier {
   }
 }
 
-function projectedTier(glove: WordVectors, projection: Projection): Tier {
+/** Fitted on the first word projected: a search for the pack's own tags needs no projection. */
+function projectedTier(glove: WordVectors, fit: () => Projection): Tier {
+  let projection: Projection | undefined
   return {
     source: 'projected',
     has: (word) => glove.index(word) !== undefined,
     vector(word) {
       const i = glove.index(word)
-      return i === undefined ? undefined : projection.project(glove.vector(i), word)
+      return i === undefined ? undefined : (projection ??= fit()).project(glove.vector(i), word)
     }
   }
 }
@@ -242,7 +261,7 @@ async function loadImported(dataDir: string, manifest: PackManifest): Promise<Wo
   }
   const vectors = await loadOnce(path, async () => {
     try {
-      return (await readVectorFile(path)).vectors
+      return (await readVectorFile(path, { damaged: (message) => new SdlError(message, `Import the word vectors for ${manifest.wordSpace} again.`) })).vectors
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       if (err instanceof DamagedVectorFileError) throw new SdlError(err.message, `Import the word vectors for ${manifest.wordSpace} again.`)

@@ -69,8 +69,8 @@ export function fitKernelRidge(anchors: Anchors, opts: { tau: number; lambda: nu
   return {
     project(x, word) {
       // The image is mean + R' (K + lambda I)^-1 k(x). Solving for the n weights per word (cheap)
-      // rather than for R's 300 columns once at fit time keeps the fit, paid each time a search
-      // opens the lexicon, to a single factorisation.
+      // rather than for R's 300 columns once at fit time keeps the fit, paid when a lexicon
+      // projects its first word, to a single factorisation.
       const weights = spelling ? spelling.similarities(word) : new Float64Array(n)
       for (let j = 0; j < n; j++) weights[j] = kernel(dot(x, 0, inputs, j * inDim, inDim)) + opts.spelling * weights[j]
       solveCholeskyVector(factor, n, weights)

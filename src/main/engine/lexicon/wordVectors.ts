@@ -1,12 +1,22 @@
+import { buildSlots, findWord } from './wordIndex'
+
 /**
  * A vocabulary of words with unit vectors, in file order (for GloVe and fastText files that is
  * most frequent first, which suggestions and autocompletion rely on).
  */
-export class WordVectors {
+export interface WordVectors {
   readonly size: number
-  /** Open-addressing hash table of word indices (-1: empty), several times faster to build than a Map of 341k strings. */
+  readonly dim: number
+  word(i: number): string
+  index(word: string): number | undefined
+  /** Row i, unit length; callers must not write to it (it may be a view into a shared table). */
+  vector(i: number): Float32Array
+}
+
+/** WordVectors held whole in memory: what a vector file of the first format loads into. */
+export class MemoryWordVectors implements WordVectors {
+  readonly size: number
   private readonly slots: Int32Array
-  private readonly mask: number
 
   constructor(
     private readonly words: string[],
@@ -16,22 +26,7 @@ export class WordVectors {
   ) {
     if (data.length !== words.length * dim) throw new Error(`${words.length} words need ${words.length * dim} values, got ${data.length}`)
     this.size = words.length
-    let capacity = 16
-    while (capacity < words.length * 2) capacity *= 2
-    this.slots = new Int32Array(capacity).fill(-1)
-    this.mask = capacity - 1
-    for (let i = 0; i < words.length; i++) {
-      let slot = hash(words[i]) & this.mask
-      for (;;) {
-        const j = this.slots[slot]
-        if (j < 0) {
-          this.slots[slot] = i
-          break
-        }
-        if (words[j] === words[i]) break // listed twice: the first (more frequent) entry wins
-        slot = (slot + 1) & this.mask
-      }
-    }
+    this.slots = buildSlots(words.length, (i) => words[i])
   }
 
   word(i: number): string {
@@ -39,24 +34,10 @@ export class WordVectors {
   }
 
   index(word: string): number | undefined {
-    let slot = hash(word) & this.mask
-    for (;;) {
-      const j = this.slots[slot]
-      if (j < 0) return undefined
-      if (this.words[j] === word) return j
-      slot = (slot + 1) & this.mask
-    }
+    return findWord(this.slots, word, (i) => this.words[i])
   }
 
-  /** A view into the table, not a copy: callers must not write to it. */
   vector(i: number): Float32Array {
     return this.data.subarray(i * this.dim, (i + 1) * this.dim)
   }
-}
-
-/** FNV-1a over UTF-16 code units. */
-function hash(s: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
-  return h >>> 0
 }

@@ -5,8 +5,8 @@ import { requireFolder, safeRealpath } from '../library/folderPaths'
 import type { LibraryStore } from '../library/libraryStore'
 import type { ActivePack } from '../models/activePack'
 import { Lexicon } from '../lexicon/lexicon'
-import { normalizeText } from '../lexicon/words'
 import type { PackManifest, PackVocabulary } from '../models/packManifest'
+import { checkKeyword, keywordKey, keywordText } from './keywordText'
 import { principalVector, scoreAllTags } from './scoreTags'
 import { type PhotoTagState, TagStore } from './tagStore'
 import { type BaseVocabulary, type TopScores, VocabularyScorer, baseVocabulary } from './vocabularyScores'
@@ -32,6 +32,13 @@ export interface PhotoTags {
   suggestions: TagSuggestion[]
 }
 
+/** What `vocab add` did with each word: added, there already, or refused with the reason. */
+export interface AddWordsResult {
+  added: string[]
+  already: string[]
+  refused: Array<{ word: string; reason: string }>
+}
+
 export interface AutotagResult {
   path: string
   suggestions: TagSuggestion[]
@@ -47,7 +54,8 @@ interface Base {
   /** Opened on first need: loading GloVe takes seconds, and a pack with its own tags can be scored without it. */
   lexicon: () => Promise<Lexicon>
   vocabulary: BaseVocabulary
-  scorer: VocabularyScorer
+  /** Scores whole photos (rows = manifest.rows) against the vocabulary; opened when photos need scoring. */
+  scorer: Lazy<VocabularyScorer>
   /** Scores single principal vectors against the vocabulary (rows = 1): a facet's nearest words. */
   facetScorer: Lazy<VocabularyScorer>
 }
@@ -81,7 +89,7 @@ export class AutoTagger {
   async suggestions(photoPath: string, opts: SuggestOptions = {}): Promise<TagSuggestion[]> {
     const { photo, modelId } = await this.indexedPhoto(photoPath)
     const [stored] = this.store.vocabularyScores(modelId, (await this.loadBase()).vocabulary.id, photo.id)
-    const decided = new Set(this.tagStore.photoTags(photo.id).map((t) => t.tag))
+    const decided = new Set(this.tagStore.photoTags(photo.id).map((t) => keywordKey(t.tag)))
     return this.suggest(photo.id, modelId, stored, await this.customVocabulary(), decided, opts)
   }
 
@@ -91,7 +99,7 @@ export class AutoTagger {
    */
   async scoreNewPhotos(onProgress?: (p: Progress) => void): Promise<number> {
     const base = await this.loadBase()
-    return base.scorer.scoreMissing(this.store, this.store.modelId(base.manifest), onProgress)
+    return VocabularyScorer.scoreMissing(this.store, this.store.modelId(base.manifest), base.vocabulary, () => base.scorer.get(), onProgress)
   }
 
   /** Each of a photo's principal vectors with its length and the `count` vocabulary words nearest it. */
@@ -148,13 +156,14 @@ export class AutoTagger {
     await this.decide(photoPath, tag, 'rejected')
   }
 
-  /** A tag of the user's own: any word or phrase the lexicon knows. */
+  /**
+   * A keyword of the user's own, as written (see checkKeyword): the lexicon need not know it.
+   * Returns the keyword's spelling, the first one given if it existed already.
+   */
   async addTag(photoPath: string, tag: string): Promise<string> {
+    const text = keywordText(tag)
     const { photo } = await this.indexedPhoto(photoPath)
-    const word = normalizeText(tag)
-    this.checkKnown(await (await this.loadBase()).lexicon(), word)
-    this.tagStore.setPhotoTag(photo.id, word, 'user')
-    return word
+    return this.tagStore.setPhotoTag(photo.id, text, 'user')
   }
 
   /** Suggestions for every indexed photo (of one library folder), from the stored scores. */
@@ -162,7 +171,7 @@ export class AutoTagger {
     const base = await this.loadBase()
     const modelId = this.store.modelId(base.manifest)
     const folderId = folder === undefined ? undefined : requireFolder(this.store, folder).id
-    await base.scorer.scoreMissing(this.store, modelId, opts.onProgress)
+    await VocabularyScorer.scoreMissing(this.store, modelId, base.vocabulary, () => base.scorer.get(), opts.onProgress)
     const store = this.tagStore
     const decided = store.decidedTags()
     const paths = this.store.photoPaths(folderId)
@@ -176,18 +185,28 @@ export class AutoTagger {
     return out
   }
 
-  /** Adds custom vocabulary words; if any is unknown to the lexicon, none is added. */
-  async addWords(words: readonly string[]): Promise<string[]> {
-    const lexicon = await (await this.loadBase()).lexicon()
-    const normalized = words.map(normalizeText).filter((w) => w.length > 0)
-    if (!normalized.length) throw new SdlError('No words to add')
-    for (const w of normalized) this.checkKnown(lexicon, w)
-    return this.tagStore.addCustomWords([...new Set(normalized)])
+  /**
+   * Adds each valid word to the custom vocabulary, as written; a refused one does not stop the
+   * others. A word the lexicon does not know is kept too: it is suggested once it has a vector.
+   */
+  async addWords(words: readonly string[]): Promise<AddWordsResult> {
+    const result: AddWordsResult = { added: [], already: [], refused: [] }
+    const valid = new Map<string, string>()
+    for (const word of words) {
+      const checked = checkKeyword(word)
+      if (!checked.ok) result.refused.push({ word, reason: checked.reason })
+      else if (!valid.has(keywordKey(checked.text))) valid.set(keywordKey(checked.text), checked.text)
+    }
+    const added = this.tagStore.addCustomWords([...valid.values()])
+    const addedKeys = new Set(added.map(keywordKey))
+    result.added = added
+    result.already = [...valid.values()].filter((w) => !addedKeys.has(keywordKey(w)))
+    return result
   }
 
   async removeWord(word: string): Promise<void> {
     const store = this.tagStore
-    if (!store.removeCustomWord(normalizeText(word))) {
+    if (!store.removeCustomWord(word)) {
       throw new SdlError(`'${word}' is not in the custom vocabulary`, `Custom words: ${store.customWords().join(', ') || 'none'}.`)
     }
   }
@@ -209,15 +228,15 @@ export class AutoTagger {
   /** The custom words the base vocabulary lacks, with their vectors. */
   private async customVocabulary(): Promise<PackVocabulary> {
     const { vocabulary, lexicon } = await this.loadBase()
-    const known = new Set(vocabulary.tags)
+    const known = new Set(vocabulary.tags.map(keywordKey))
     const tags: string[] = []
     const vectors: Float32Array[] = []
     for (const word of this.tagStore.customWords()) {
-      if (known.has(word)) continue
+      if (known.has(keywordKey(word))) continue
       const found = (await lexicon()).lookup(word)
-      // A word the lexicon has since lost (its imported vectors removed) is passed over.
+      // A word without a vector (the user's own name, or one whose imported vectors were removed) is not suggested.
       if (!found.ok) continue
-      known.add(word)
+      known.add(keywordKey(word))
       tags.push(word)
       vectors.push(found.vector)
     }
@@ -245,7 +264,7 @@ export class AutoTagger {
     const vectorsOf = () => (vectors ??= store.photoVectors(photoId, modelId)!)
     const min = opts.minScore ?? -Infinity
     const wanted = opts.top ?? 10
-    const usable = (s: TopScores) => s.tags.filter((t, i) => s.scores[i] >= min && !decided.has(vocabulary.tags[t])).length
+    const usable = (s: TopScores) => s.tags.filter((t, i) => s.scores[i] >= min && !decided.has(keywordKey(vocabulary.tags[t]))).length
     const truncated = (s: TopScores) => s.tags.length < vocabulary.tags.length && s.scores[s.scores.length - 1] >= min
     if (!stored || (truncated(stored) && usable(stored) < wanted)) {
       const all = scoreAllTags(vectorsOf(), manifest.rows, vocabulary)
@@ -256,27 +275,20 @@ export class AutoTagger {
   }
 
   private async decide(photoPath: string, tag: string, state: PhotoTagState): Promise<void> {
+    const word = keywordText(tag)
     const { photo } = await this.indexedPhoto(photoPath)
-    const word = normalizeText(tag)
+    const key = keywordKey(word)
     const store = this.tagStore
-    const already = store.photoTags(photo.id).some((t) => t.tag === word)
-    if (!already && !(await this.vocabulary()).tags.includes(word)) {
+    const already = store.photoTags(photo.id).some((t) => keywordKey(t.tag) === key)
+    if (!already && !(await this.vocabulary()).tags.some((t) => keywordKey(t) === key)) {
       throw new SdlError(
         `'${tag}' is not in the vocabulary`,
-        state === 'accepted' ? `Add it as your own tag instead, or add it to the vocabulary with \`sdl-tagger vocab add ${word}\`.` : 'Only suggested tags can be rejected.'
+        state === 'accepted'
+          ? `Add it as your own tag instead, or add it to the vocabulary with \`sdl-tagger vocab add ${JSON.stringify(word)}\`.`
+          : 'Only suggested tags can be rejected.'
       )
     }
     store.setPhotoTag(photo.id, word, state)
-  }
-
-  private checkKnown(lexicon: Lexicon, word: string): void {
-    const found = lexicon.lookup(word)
-    if (!found.ok) {
-      throw new SdlError(
-        `Unknown word '${found.text}'${found.text === word ? '' : ` in '${word}'`}`,
-        found.suggestions.length ? `Did you mean: ${found.suggestions.join(', ')}?` : 'Try another word.'
-      )
-    }
   }
 
   private async indexedPhoto(photoPath: string) {
@@ -300,19 +312,24 @@ export class AutoTagger {
       const pack = manifest.vocabulary ? await this.parts.pack.vocabulary(manifest) : null
       const lexicon = new Lazy(() => Lexicon.open({ dataDir: this.parts.pack.dataDir, manifest, vocabulary: pack }))
       const vocabulary = baseVocabulary(manifest, pack, pack ? null : await lexicon.get())
-      const scorer = await VocabularyScorer.open(vocabulary, manifest.rows)
-      return { manifest, lexicon: () => lexicon.get(), vocabulary, scorer, facetScorer: new Lazy(() => VocabularyScorer.open(vocabulary, 1)) }
+      return {
+        manifest,
+        lexicon: () => lexicon.get(),
+        vocabulary,
+        scorer: new Lazy(() => VocabularyScorer.open(vocabulary, manifest.rows)),
+        facetScorer: new Lazy(() => VocabularyScorer.open(vocabulary, 1))
+      }
     })()
     this.base.catch(() => (this.base = null))
     return this.base
   }
 }
 
-/** Frees a base's onnxruntime sessions: its scorer, and the facet scorer if it was opened. */
+/** Frees a base's onnxruntime sessions: those of its scorers that were opened. */
 async function release(base: Base | null | undefined): Promise<void> {
   if (!base) return
-  const facetScorer = await base.facetScorer.opened?.catch(() => null)
-  await Promise.all([base.scorer.release(), facetScorer?.release()])
+  const scorers = await Promise.all([base.scorer.opened?.catch(() => null), base.facetScorer.opened?.catch(() => null)])
+  await Promise.all(scorers.map((scorer) => scorer?.release()))
 }
 
 /** A value opened on first use and then shared; a failed open is tried again on the next use. */
@@ -356,7 +373,7 @@ function merged(
   stored.tags.forEach((t, i) => candidates.push({ tag: base.tags[t], score: stored.scores[i], unseen: base.unseen.has(base.tags[t]), order: t }))
   customScores?.forEach((score, i) => candidates.push({ tag: custom.tags[i], score, unseen: true, order: base.tags.length + i }))
   return candidates
-    .filter((c) => c.score >= min && !decided.has(c.tag))
+    .filter((c) => c.score >= min && !decided.has(keywordKey(c.tag)))
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .slice(0, top)
     .map(({ tag, score, unseen }) => ({ tag, score, unseen }))

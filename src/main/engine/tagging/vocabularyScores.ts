@@ -142,12 +142,24 @@ export class VocabularyScorer {
   }
 
   /**
-   * Scores every photo `modelId` has embedded that has no scores of this vocabulary yet (new
-   * photos, or all of them after the vocabulary changed) and stores them. Returns how many.
+   * Scores every photo `modelId` has embedded that has no scores of `vocabulary` yet (new
+   * photos, or all of them after the vocabulary changed) and stores them. Returns how many. The
+   * scorer is opened only when there are some: opening an onnxruntime session is a good part of
+   * what the first search after a start would otherwise wait for.
    */
-  async scoreMissing(store: LibraryStore, modelId: number, onProgress?: (p: Progress) => void): Promise<number> {
-    const missing = store.photoIdsMissingVocabularyScores(modelId, this.vocabulary.id)
+  static async scoreMissing(
+    store: LibraryStore,
+    modelId: number,
+    vocabulary: BaseVocabulary,
+    scorer: () => Promise<VocabularyScorer>,
+    onProgress?: (p: Progress) => void
+  ): Promise<number> {
+    const missing = store.photoIdsMissingVocabularyScores(modelId, vocabulary.id)
     if (!missing.length) return 0
+    return (await scorer()).score(store, modelId, missing, onProgress)
+  }
+
+  private async score(store: LibraryStore, modelId: number, missing: number[], onProgress?: (p: Progress) => void): Promise<number> {
     const report = progressReporter(onProgress, { phase: 'suggestions', unit: 'items' })
     const { dim } = this.vocabulary
     report(0, missing.length)
