@@ -107,15 +107,16 @@ describe('auto-tags the user accepts or rejects, and a custom vocabulary', () =>
     await expect(tagger.accept(photo(2), 'kitchn')).rejects.toThrow(/not in the vocabulary/)
   })
 
-  it("takes the user's own tags, any word the lexicon knows", async () => {
-    expect(await tagger.addTag(photo(3), ' Grandma ')).toBe('grandma')
+  it("takes the user's own tags as written, known to the lexicon or not", async () => {
+    expect(await tagger.addTag(photo(3), ' Grandma ')).toBe('Grandma')
+    expect(await tagger.addTag(photo(3), 'qzxqzxq')).toBe('qzxqzxq')
     const t = await tagger.tags(photo(3))
-    expect(t.user).toEqual(['grandma'])
-    await expect(tagger.addTag(photo(3), 'qzxqzxq')).rejects.toThrow(SdlError)
+    expect(t.user).toEqual(['Grandma', 'qzxqzxq'])
+    await expect(tagger.addTag(photo(3), ' \t ')).rejects.toThrow(SdlError)
   })
 
   it('scores custom vocabulary words alongside the default ones, as unseen', async () => {
-    expect(await tagger.addWords(['kayak', 'lighthouse'])).toEqual(['kayak', 'lighthouse'])
+    expect(await tagger.addWords(['kayak', 'lighthouse'])).toEqual({ added: ['kayak', 'lighthouse'], already: [], refused: [] })
     expect(await tagger.customWords()).toEqual(['kayak', 'lighthouse'])
     const vocab = await tagger.vocabulary()
     expect(vocab.tags.slice(-2)).toEqual(['kayak', 'lighthouse'])
@@ -133,11 +134,17 @@ describe('auto-tags the user accepts or rejects, and a custom vocabulary', () =>
     await expect(tagger.removeWord('lighthouse')).rejects.toThrow(/not in the custom vocabulary/)
   })
 
-  it('refuses a custom word the lexicon does not know, with suggestions', async () => {
-    const err = await tagger.addWords(['kitchn']).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(SdlError)
-    expect((err as SdlError).message).toContain('kitchn')
-    expect((err as SdlError).hint).toContain('kitchen')
+  it('keeps a custom word the lexicon does not know (unsuggested until it has a vector), and refuses only invalid words, each with its reason', async () => {
+    const result = await tagger.addWords(['kitchn', ' ', 'bad\u0007word', 'Kayak'])
+    expect(result.added).toEqual(['kitchn'])
+    expect(result.already).toEqual(['Kayak'])
+    expect(result.refused).toEqual([
+      { word: ' ', reason: 'a keyword cannot be empty' },
+      { word: 'bad\u0007word', reason: 'it contains the control character U+0007' }
+    ])
+    expect(await tagger.customWords()).toEqual(['kayak', 'kitchn'])
+    expect((await tagger.suggestions(photo(4), { top: 10_000 })).map((s) => s.tag)).not.toContain('kitchn')
+    await tagger.removeWord('KITCHN')
     expect(await tagger.customWords()).toEqual(['kayak'])
   })
 
@@ -169,10 +176,12 @@ describe('auto-tags the user accepts or rejects, and a custom vocabulary', () =>
 
     expect((await cli('vocab', 'add', 'canoe')).stdout).toContain('Added canoe')
     expect(JSON.parse((await cli('--json', 'vocab', 'list')).stdout)).toEqual(['kayak', 'canoe'])
-    const bad = await cli('vocab', 'add', 'kitchn')
+    const bad = await cli('vocab', 'add', 'Smyrnakis', 'bad\u0001word')
     expect(bad.code).toBe(1)
-    expect(bad.stderr).toMatch(/Unknown word 'kitchn'[\s\S]*kitchen/)
+    expect(bad.stderr).toContain('"bad\\u0001word" not added: it contains the control character U+0001')
+    expect(bad.stdout).toContain('Added Smyrnakis')
     expect((await cli('vocab', 'remove', 'canoe')).code).toBe(0)
+    expect((await cli('vocab', 'remove', 'smyrnakis')).code).toBe(0)
     const human2 = await cli('autotag', '--top', '1')
     expect(human2.code).toBe(0)
     expect(human2.stdout.trim().split('\n')).toHaveLength(names.length)

@@ -201,8 +201,10 @@ describe('web mode over a real library', () => {
     ])
     const own = value(await client.addTag(id, 'Birthday Party'))
     const ownTag = own.decided.find((d) => d.state === 'user')!
-    expect(ownTag).toMatchObject({ tag: 'birthday party', unseen: true, score: expect.any(Number) })
-    expect(await client.addTag(id, 'qwzxv')).toMatchObject({ ok: false, error: { message: expect.stringMatching(/Unknown word 'qwzxv'/) } })
+    expect(ownTag).toMatchObject({ tag: 'Birthday Party', unseen: true, score: expect.any(Number) })
+    // A keyword the lexicon does not know is the user's own, unscored; an empty one is refused.
+    expect(value(await client.addTag(id, 'Smyrnakis')).decided.find((d) => d.tag === 'Smyrnakis')).toMatchObject({ state: 'user', score: null })
+    expect(await client.addTag(id, ' ')).toMatchObject({ ok: false, error: { message: expect.stringMatching(/cannot be empty/) } })
     expect(await client.getPhoto(999_999)).toMatchObject({ ok: false, error: { message: 'No photo 999999 in the library' } })
   })
 
@@ -217,7 +219,7 @@ describe('web mode over a real library', () => {
     expect(preview).toMatchObject({ dryRun: true, failed: 0 })
     const entry = preview.entries.find((e) => e.sidecarPath === sidecar)!
     expect(entry).toMatchObject({ photoPath: photo.path, action: 'create' })
-    expect(entry.tags).toEqual(expect.arrayContaining([accepted, 'birthday party']))
+    expect(entry.tags).toEqual(expect.arrayContaining([accepted, 'Birthday Party', 'Smyrnakis']))
     expect(existsSync(sidecar)).toBe(false)
     const written = value(await client.exportXmp({ dryRun: false }))
     expect(written).toMatchObject({ dryRun: false, written: preview.written, failed: 0 })

@@ -96,10 +96,10 @@ describe('XMP with hostile photos', () => {
     ])
     const byPhoto = Object.fromEntries(summary.tags.map((t) => [t.path, [...t.tags].sort()]))
     expect(byPhoto).toEqual({
-      [lightroom]: ['dog', 'holiday, summer', 'paris'],
-      [embedded]: ['beach'],
+      [lightroom]: ['Dog', 'Paris', 'holiday, summer'],
+      [embedded]: ['Beach'],
       // The PNG itself is not read, but its sidecar is.
-      [bomb]: ['anna', 'birthday']
+      [bomb]: ['Anna', 'Birthday']
     })
   })
 

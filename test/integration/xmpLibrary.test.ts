@@ -70,22 +70,25 @@ describe('XMP sidecars of the library', () => {
     const summary = await xmp.importKeywords({ folder })
     expect(summary).toMatchObject({ photos: 4, withKeywords: 4, skipped: [] })
     const byPhoto = Object.fromEntries(summary.tags.map((t) => [t.path.split('/').pop(), [...t.tags].sort()]))
-    // Lightroom: dc:subject and the last level of lr:hierarchicalSubject (Places|Europe|Paris).
-    expect(byPhoto[names[0]]).toEqual(['dog', 'holiday, summer', 'paris'])
+    // Lightroom: dc:subject and the last level of lr:hierarchicalSubject (Places|Europe|Paris), as written.
+    expect(byPhoto[names[0]]).toEqual(['Dog', 'Paris', 'holiday, summer'])
     // digiKam: TagsList, MicrosoftPhoto and lr, all naming the same two people and events.
-    expect(byPhoto[names[1]]).toEqual(['anna', 'birthday'])
-    expect(byPhoto[names[2]]).toEqual(['beach', 'grandma rose'])
+    expect(byPhoto[names[1]]).toEqual(['Anna', 'Birthday'])
+    expect(byPhoto[names[2]]).toEqual(['Beach', 'Grandma Rose'])
     // COCO's 000000000034.jpg came with IPTC and XMP keywords of its own.
-    expect(byPhoto[names[3]]).toEqual(['busch gardens', 'florida', 'zebra'])
+    expect(byPhoto[names[3]]).toEqual(['Busch Gardens', 'Florida', 'zebra'])
     expect(summary.imported).toBe(10)
 
     const t = await tagger.tags(photo(1), { top: 10_000 })
-    expect(t.user.sort()).toEqual(['anna', 'birthday'])
+    expect(t.user.sort()).toEqual(['Anna', 'Birthday'])
     expect(t.suggestions.map((s) => s.tag)).not.toContain('birthday')
     expect((await tagger.tags(photo(2), { top: 10_000 })).suggestions.map((s) => s.tag)).not.toContain('beach')
     const store = new TagStore((await engine.library()).store.db)
     expect(store.photosWithTag('paris').map((p) => p.path.split('/').pop())).toEqual([names[0]])
     expect(store.photosWithTag('beach')[0]).toMatchObject({ state: 'user', source: 'xmp' })
+    // Each keyword keeps its place in the hierarchy it came from.
+    expect(store.findKeyword('PARIS')).toEqual({ text: 'Paris', path: ['Places', 'Europe', 'Paris'] })
+    expect(store.findKeyword('anna')).toEqual({ text: 'Anna', path: ['Family', 'Anna'] })
 
     // Importing again adds nothing.
     expect((await xmp.importKeywords({ folder })).imported).toBe(0)

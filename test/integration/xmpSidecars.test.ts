@@ -122,7 +122,7 @@ describe('XMP sidecars written through ExifTool', () => {
     expect((tags['XMP-lr:HierarchicalSubject'] as string[]).every((e) => e.split('|').length === 2)).toBe(true)
     expect((tags['XMP-digiKam:TagsList'] as string[]).every((e) => e.split('/').length === 2)).toBe(true)
     // Read back as keywords, our own entries are recognised as ours and nothing is imported.
-    expect(importableKeywords([tags], 'AI')).toEqual([])
+    expect(importableKeywords([tags], 'AI')).toEqual({ keywords: [], refused: [] })
   })
 
   it('writes and reads back 10,000 keywords', async () => {

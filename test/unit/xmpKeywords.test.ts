@@ -40,7 +40,7 @@ describe('XMP keyword planning', () => {
     expect(dropDog.removedTags).toEqual(['dog'])
   })
 
-  it('imports the union of the five fields by last level, leaving out what the app wrote', () => {
+  it('imports the union of the five fields by last level, as written and in its hierarchy, leaving out what the app wrote', () => {
     const sidecar = {
       'XMP-dc:Subject': ['Paris', 'holiday, summer', 'dog', 'cat'],
       'XMP-lr:HierarchicalSubject': ['Places|Europe|Paris', 'AI|dog', 'AI|a\u00a6b'],
@@ -50,10 +50,17 @@ describe('XMP keyword planning', () => {
     }
     const embedded = { 'IPTC:Keywords': 'Grandma  Rose', 'XMP-dc:Subject': ['a|b'] }
     // `dog` sits beside AI|dog, `cat` is recorded as ours, `a|b` beside AI|a¦b: all the app's own.
-    expect(importableKeywords([sidecar, null, embedded], 'AI', { ...emptyEntries(), subject: ['cat'] }).sort()).toEqual(
-      ['2019', 'anna', 'bob', 'grandma rose', 'holiday, summer', 'paris'].sort()
-    )
-    expect(importableKeywords([sidecar], 'Places').includes('europe')).toBe(false)
+    const imported = importableKeywords([sidecar, null, embedded], 'AI', { ...emptyEntries(), subject: ['cat'] })
+    expect(imported.refused).toEqual([])
+    expect(imported.keywords.sort((a, b) => a.text.localeCompare(b.text))).toEqual([
+      { text: '2019', path: ['2019'] },
+      { text: 'Anna', path: ['Family', 'Anna'] },
+      { text: 'Bob', path: ['People', 'Bob'] },
+      { text: 'Grandma Rose', path: ['Grandma Rose'] },
+      { text: 'holiday, summer', path: ['holiday, summer'] },
+      { text: 'Paris', path: ['Places', 'Europe', 'Paris'] }
+    ])
+    expect(importableKeywords([sidecar], 'Places').keywords.some((k) => k.text === 'Europe')).toBe(false)
   })
 
   it('names sidecars both ways and groups RAW+JPEG pairs on photo.xmp', () => {
@@ -98,10 +105,19 @@ describe('migration 3: tag sources and the sidecars the app wrote', () => {
     const db = openLibraryDatabase(path)
     const tags = new TagStore(db)
     expect(tags.photosWithTag('dog')).toEqual([{ id: 7, path: '/photos/a.jpg', state: 'accepted', source: 'app' }])
-    expect(tags.importPhotoTags(7, ['dog', 'paris'])).toEqual(['paris'])
-    expect(tags.importPhotoTags(8, ['paris'])).toEqual(['paris'])
+    const paris = { text: 'paris', path: ['paris'] }
+    expect(tags.importPhotoTags(7, [{ text: 'dog', path: ['dog'] }, paris])).toEqual(['paris'])
+    expect(tags.importPhotoTags(8, [paris])).toEqual(['paris'])
     // Accepted and the user's own added in the app are exported; imported keywords are not.
-    expect([...tags.exportableTags()]).toEqual([[7, ['dog', 'me']]])
+    expect([...tags.exportableTags()]).toEqual([
+      [
+        7,
+        [
+          { tag: 'dog', own: false },
+          { tag: 'me', own: true, path: ['me'] }
+        ]
+      ]
+    ])
     expect(tags.photosWithTag('paris').map((p) => [p.path, p.source])).toEqual([
       ['/photos/a.jpg', 'xmp'],
       ['/photos/b.jpg', 'xmp']

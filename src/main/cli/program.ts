@@ -4,6 +4,7 @@ import { LibraryBusyError } from '../engine/errors'
 import { ENGINE_VERSION } from '../engine/version'
 import { CliContext, type CliStreams, type GlobalOptions, describeError } from './cliContext'
 import { registerBackupCommands } from './commands/backupCommands'
+import { registerKeywordCommands } from './commands/keywordCommands'
 import { registerLexiconCommands } from './commands/lexiconCommands'
 import { registerLibraryCommands } from './commands/libraryCommands'
 import { registerModelCommands } from './commands/modelCommands'
@@ -44,6 +45,7 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerSearchCommand(program, ctx)
   registerLexiconCommands(program, ctx)
   registerTagCommands(program, ctx)
+  registerKeywordCommands(program, ctx)
   registerServeCommands(program, ctx)
   registerXmpCommands(program, ctx)
   registerBackupCommands(program, ctx)

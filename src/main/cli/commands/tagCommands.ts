@@ -75,7 +75,7 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
 
   program
     .command('add-tag <photo> <tag>')
-    .description('give a photo a tag of your own (any word or phrase the lexicon knows)')
+    .description('give a photo a keyword of your own, kept as written (any text up to 200 characters; Kenya and kenya are one keyword)')
     .action(async (photo: string, tag: string) => {
       const c = ctx()
       const word = await (await tagger(c)).addTag(photo, tag)
@@ -86,11 +86,13 @@ export function registerTagCommands(program: Command, ctx: () => CliContext): vo
 
   vocab
     .command('add <words...>')
-    .description('add words (each must be one the lexicon knows)')
+    .description('add words as written; one the lexicon does not know yet is kept, and suggested once it has a vector')
     .action(async (words: string[]) => {
       const c = ctx()
-      const added = await (await tagger(c)).addWords(words)
-      c.result(added.length ? `Added ${added.join(', ')}` : 'Those words were already in the vocabulary', { added })
+      const result = await (await tagger(c)).addWords(words)
+      for (const r of result.refused) c.warn(`${JSON.stringify(r.word)} not added: ${r.reason}`)
+      const lines = [result.added.length ? `Added ${result.added.join(', ')}` : '', result.already.length ? `Already in the vocabulary: ${result.already.join(', ')}` : '']
+      c.result(lines.filter(Boolean).join('\n') || 'Nothing added', result)
     })
 
   vocab

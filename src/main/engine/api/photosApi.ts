@@ -4,6 +4,7 @@ import { SdlError } from '../errors'
 import { decodePrincipalVectors } from '../library/float16'
 import type { PhotoRow } from '../library/photoCatalog'
 import type { PackManifest } from '../models/packManifest'
+import { keywordKey } from '../tagging/keywordText'
 import { scoreAllTags, sdlScore } from '../tagging/scoreTags'
 import type { EventHub } from './eventHub'
 import { toResult } from './result'
@@ -82,11 +83,12 @@ export class PhotosApi implements Pick<SdlTaggerApi, (typeof PHOTO_METHODS)[numb
     })
     const vocab = await tagger.vocabulary()
     const scores = scoreAllTags(principal, manifest.rows, vocab)
-    const index = new Map(vocab.tags.map((t, i) => [t, i]))
+    // Decided tags are spelled as the user wrote them; the vocabulary's may differ in case.
+    const index = new Map(vocab.tags.map((t, i) => [keywordKey(t), i]))
     const lexicon = await tagger.lexicon()
     const decided: DecidedTag[] = (await this.engine.repositories()).tags.photoTags(photoId).map(({ tag, state }) => {
-      const i = index.get(tag)
-      if (i !== undefined) return { tag, state, score: scores[i], unseen: vocab.unseen.has(tag) }
+      const i = index.get(keywordKey(tag))
+      if (i !== undefined) return { tag, state, score: scores[i], unseen: vocab.unseen.has(vocab.tags[i]) }
       // An own tag outside the vocabulary: scored the same way, from the lexicon's vector.
       const found = lexicon.lookup(tag)
       return { tag, state, score: found.ok ? sdlScore(principal, manifest.rows, found.vector).score : null, unseen: true }

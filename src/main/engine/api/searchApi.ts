@@ -1,5 +1,7 @@
 import type { ApiSearchResponse, Completion, Result, SdlTaggerApi, SearchRequestOptions } from '../../../shared/api'
 import type { Engine } from '../engine'
+import { formatQuery } from '../search/queryParser'
+import { keywordKey } from '../tagging/keywordText'
 import { toResult } from './result'
 
 export const SEARCH_METHODS = ['search', 'complete'] as const
@@ -27,12 +29,30 @@ export class SearchApi implements Pick<SdlTaggerApi, (typeof SEARCH_METHODS)[num
     }, this.engine.dataDir)
   }
 
+  /** The user's keywords that start with the word being typed (most carried first), then the lexicon's words. */
   complete(prefix: string, limit = 10): Promise<Result<Completion[]>> {
     return toResult(async () => {
       const { head, fragment } = splitLastTerm(prefix)
       if (!fragment.trim()) return []
+      const typed = keywordKey(fragment)
+      const keywords = (await this.engine.repositories()).tags
+        .userKeywords()
+        .map((k) => k.keyword)
+        .filter((k) => keywordKey(k).startsWith(typed))
+        .slice(0, limit)
+      const offered = new Set(keywords.map(keywordKey))
+      const inQuote = (head.match(/"/g) ?? []).length % 2 === 1
+      const own = keywords.map((word) => ({
+        word,
+        query: inQuote ? `${head}${word.replace(/[\\"]/g, '\\$&')}"` : head + formatQuery({ kind: 'term', text: word, start: 0, end: 0 })
+      }))
+      if (own.length >= limit) return own
       const lexicon = await (await this.engine.tagger()).lexicon()
-      return lexicon.complete(fragment, limit).map((word) => ({ word, query: head + word }))
+      const words = lexicon
+        .complete(fragment, limit)
+        .filter((word) => !offered.has(keywordKey(word)))
+        .map((word) => ({ word, query: head + word }))
+      return [...own, ...words].slice(0, limit)
     }, this.engine.dataDir)
   }
 }

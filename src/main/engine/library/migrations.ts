@@ -165,5 +165,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE library_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
       INSERT INTO library_state (key, value) VALUES ('reshaped', 0);
     `
+  },
+  {
+    version: 6,
+    name: "the user's keywords as written, one per case-insensitive identity, with their hierarchy",
+    rebuildsTables: true,
+    sql: `
+      -- A keyword's identity is its case-folded text (tagging/keywordText.ts keywordKey): tags
+      -- and vocabulary words refer to it, and the spelling the user gave and the keyword's place
+      -- in a hierarchy (Places|Africa|Kenya) are kept once, here. Tags stored before this step were
+      -- lower-cased already: they are their own key and spelling, each a keyword of its own level.
+      CREATE TABLE keywords (
+        key TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        -- JSON array of levels from the top of the hierarchy down to the keyword itself
+        path TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO keywords (key, text, path, created_at)
+        SELECT tag, tag, json_array(tag), MIN(at) FROM (SELECT tag, created_at AS at FROM photo_tags UNION ALL SELECT tag, added_at FROM custom_vocabulary) GROUP BY tag;
+      -- Rebuilt to refer to keywords: a rename (a new key) follows into every tag and word.
+      CREATE TABLE photo_tags_new (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL REFERENCES keywords(key) ON UPDATE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('accepted', 'rejected', 'user')),
+        created_at TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT 'app' CHECK (source IN ('app', 'xmp')),
+        PRIMARY KEY (photo_id, tag)
+      ) WITHOUT ROWID;
+      INSERT INTO photo_tags_new (photo_id, tag, state, created_at, source) SELECT photo_id, tag, state, created_at, source FROM photo_tags;
+      DROP TABLE photo_tags;
+      ALTER TABLE photo_tags_new RENAME TO photo_tags;
+      CREATE INDEX photo_tags_tag ON photo_tags(tag);
+      CREATE TABLE custom_vocabulary_new (
+        tag TEXT PRIMARY KEY REFERENCES keywords(key) ON UPDATE CASCADE,
+        added_at TEXT NOT NULL
+      );
+      INSERT INTO custom_vocabulary_new (tag, added_at) SELECT tag, added_at FROM custom_vocabulary;
+      DROP TABLE custom_vocabulary;
+      ALTER TABLE custom_vocabulary_new RENAME TO custom_vocabulary;
+    `
   }
 ]

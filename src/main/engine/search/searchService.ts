@@ -6,7 +6,6 @@ import { type BaseVocabulary, STORED_TOP, VocabularyScorer } from '../tagging/vo
 import { type TermScores, evaluateQuery } from './evaluateQuery'
 import { type QueryNode, parseQuery, queryTerms } from './queryParser'
 import type { Library } from '../library/library'
-import { normalizeText } from '../lexicon/words'
 import { principalVector, sdlScore } from '../tagging/scoreTags'
 import type { ActivePack } from '../models/activePack'
 import type { AutoTagger } from '../tagging/autoTagger'
@@ -46,8 +45,8 @@ export interface SearchOptions {
 }
 
 /**
- * A query term: its word vector (null for a word the lexicon lacks but the user tagged photos
- * with), and the index positions of photos the user tagged with it or rejected it for.
+ * A query term: its word vector (null for a keyword of the user's that the lexicon lacks), and
+ * the index positions of photos the user tagged with it or rejected it for.
  */
 interface Term {
   vector: Float32Array | null
@@ -119,14 +118,15 @@ export class SearchService {
     const tags = this.parts.tags
     const terms = new Map<string, Term>()
     for (const key of queryTerms(node)) {
-      const decided = tags.tagDecisions(normalizeText(key))
+      // A term naming one of the user's keywords (a word or a quoted phrase, in any case) means
+      // it: the photos that carry it match, whether or not the lexicon knows its words.
+      const decided = tags.tagDecisions(key)
       const found = index.lexicon.lookup(key)
-      // A word the lexicon lacks can still be a tag the user gave (or imported from XMP).
-      if (!found.ok && !decided.tagged.length) {
+      if (!found.ok && !decided) {
         throw new SdlError(`Unknown word '${found.text}' in the query`, found.suggestions.length ? `Did you mean: ${found.suggestions.join(', ')}?` : 'Try another word.')
       }
-      const positions = (ids: number[]) => new Set(ids.map((id) => positionOf(index, id)).filter((p) => p !== undefined))
-      terms.set(key, { vector: found.ok ? found.vector : null, tagged: positions(decided.tagged), rejected: positions(decided.rejected) })
+      const positions = (ids: number[] = []) => new Set(ids.map((id) => positionOf(index, id)).filter((p) => p !== undefined))
+      terms.set(key, { vector: found.ok ? found.vector : null, tagged: positions(decided?.tagged), rejected: positions(decided?.rejected) })
     }
     const threshold = await this.thresholds(index, topN)
 

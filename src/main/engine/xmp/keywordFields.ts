@@ -1,4 +1,5 @@
-import { normalizeText } from '../lexicon/words'
+import { checkKeyword, keywordKey } from '../tagging/keywordText'
+import type { KeywordPath } from '../tagging/tagStore'
 import type { ExifToolTags } from './exifToolRunner'
 
 /** The three keyword fields export writes, as ExifTool family-1 tag names. */
@@ -27,8 +28,12 @@ export const DEFAULT_ROOT = 'AI'
  * A tag's separator inside a hierarchical field is replaced by a look-alike, so `AC/DC` stays one
  * level: `AI|AC/DC` in lr:hierarchicalSubject, `AI/AC∕DC` (U+2215 DIVISION SLASH) in
  * digiKam:TagsList, and `a|b` becomes `AI|a¦b` (U+00A6 BROKEN BAR). dc:subject keeps the tag as is.
+ * Import turns a look-alike back into the separator, so such a keyword comes back as it was.
  */
 const HIERARCHY_SEPARATORS = { hierarchical: { sep: '|', lookAlike: '\u00a6' }, tagsList: { sep: '/', lookAlike: '\u2215' } } as const
+
+/** A keyword to write: a string is the app's tag, under the root; the user's own keyword goes under its own hierarchy. */
+export type KeywordToWrite = string | { tag: string; path: readonly string[] }
 
 export function emptyEntries(): FieldEntries {
   return { subject: [], hierarchical: [], tagsList: [] }
@@ -42,13 +47,24 @@ export function checkRoot(root: string): string | null {
   return null
 }
 
-/** The entries one tag gets in each field. */
+/** The entries one tag of the app gets in each field. */
 export function entriesForTag(tag: string, root: string): Record<ManagedField, string> {
-  const level = (field: 'hierarchical' | 'tagsList') => {
+  return entriesForKeyword(tag, root)
+}
+
+/** The entries a keyword gets in each field: the app's under `root`, the user's own under its hierarchy. */
+export function entriesForKeyword(keyword: KeywordToWrite, root: string): Record<ManagedField, string> {
+  const [tag, levels] = typeof keyword === 'string' ? [keyword, [root, keyword]] : [keyword.tag, keyword.path]
+  const joined = (field: 'hierarchical' | 'tagsList') => {
     const { sep, lookAlike } = HIERARCHY_SEPARATORS[field]
-    return `${root}${sep}${tag.split(sep).join(lookAlike)}`
+    return levels.map((level) => level.split(sep).join(lookAlike)).join(sep)
   }
-  return { subject: tag, hierarchical: level('hierarchical'), tagsList: level('tagsList') }
+  return { subject: tag, hierarchical: joined('hierarchical'), tagsList: joined('tagsList') }
+}
+
+/** The tag a keyword to write stands for, as people read it. */
+export function tagOf(keyword: KeywordToWrite): string {
+  return typeof keyword === 'string' ? keyword : keyword.tag
 }
 
 /** A list tag's value as strings: ExifTool gives a string for one item and an array for more. */
@@ -62,11 +78,6 @@ export function managedEntries(tags: ExifToolTags | null): FieldEntries {
   if (!tags) return out
   for (const field of FIELD_NAMES) out[field] = listValue(tags[MANAGED_FIELDS[field]])
   return out
-}
-
-/** Keywords compare as Lightroom and digiKam do: case and Unicode form do not make a new one. */
-function keywordKey(keyword: string): string {
-  return normalizeText(keyword)
 }
 
 export interface FieldPlan {
@@ -84,13 +95,14 @@ export interface FieldPlan {
  * and loses the entries this app wrote before (`ours`) that are no longer wanted. An entry the
  * user had already is left alone and never becomes ours, so it is never removed.
  */
-export function planKeywordChanges(current: FieldEntries, tags: readonly string[], root: string, ours: FieldEntries): FieldPlan {
+export function planKeywordChanges(current: FieldEntries, tags: readonly KeywordToWrite[], root: string, ours: FieldEntries): FieldPlan {
   const plan: FieldPlan = { add: emptyEntries(), remove: emptyEntries(), ours: emptyEntries(), addedTags: [], removedTags: [] }
-  const wanted = tags.map((tag) => ({ tag, entries: entriesForTag(tag, root) }))
+  const wanted = tags.map((tag) => ({ tag: tagOf(tag), entries: entriesForKeyword(tag, root) }))
   const added = new Set<string>()
   const removed = new Set<string>()
   for (const field of FIELD_NAMES) {
     const have = new Set(current[field])
+    // Keywords compare as Lightroom and digiKam do: case and Unicode form do not make a new one.
     const haveByKeyword = new Map<string, string>()
     for (const h of current[field]) if (!haveByKeyword.has(keywordKey(h))) haveByKeyword.set(keywordKey(h), h)
     const oursBefore = new Set(ours[field])
@@ -123,49 +135,69 @@ export function planIsEmpty(plan: FieldPlan): boolean {
   return FIELD_NAMES.every((f) => plan.add[f].length === 0 && plan.remove[f].length === 0)
 }
 
-/** The tag an entry of ours stands for (the inverse of entriesForTag). */
+/** The tag an entry of ours stands for (the inverse of entriesForKeyword): its last level. */
 function tagOfEntry(field: ManagedField, entry: string, root: string): string {
   if (field === 'subject') return entry
   const { sep, lookAlike } = HIERARCHY_SEPARATORS[field]
   const prefix = `${root}${sep}`
-  return entry.startsWith(prefix) ? entry.slice(prefix.length).split(lookAlike).join(sep) : entry
+  if (entry.startsWith(prefix)) return entry.slice(prefix.length).split(lookAlike).join(sep)
+  return entry.split(sep).at(-1)!.split(lookAlike).join(sep)
+}
+
+export interface ImportableKeywords {
+  keywords: KeywordPath[]
+  /** Keywords left out, each with the reason (checkKeyword). */
+  refused: Array<{ keyword: string; reason: string }>
 }
 
 /**
- * The user's keywords in one or more ExifTool reads (a sidecar, the photo itself), as tags:
- * the union of the five keyword fields, each hierarchical keyword by its last level
- * (`Places|Europe|Paris` is `paris`), normalized as the app's tags are. Keywords this app
- * wrote are left out: its entries under `root`, the flat ones recorded as `ours`, and a flat
- * keyword whose `root` entry sits beside it (a sidecar exported by another installation).
+ * The user's keywords in one or more ExifTool reads (a sidecar, the photo itself), as written:
+ * the union of the five keyword fields, one keyword per identity (the first spelling met, the
+ * hierarchical fields first). A hierarchical entry is its last level, placed in its hierarchy
+ * (`Places|Africa|Kenya` is Kenya below Places and Africa). Keywords this app wrote are left out:
+ * its entries under `root`, those recorded as `ours`, and a flat keyword whose `root` entry sits
+ * beside it (a sidecar exported by another installation).
  */
-export function importableKeywords(reads: ReadonlyArray<ExifToolTags | null>, root: string, ours: FieldEntries = emptyEntries()): string[] {
+export function importableKeywords(reads: ReadonlyArray<ExifToolTags | null>, root: string, ours: FieldEntries = emptyEntries()): ImportableKeywords {
   const present = reads.filter((t): t is ExifToolTags => t !== null)
   const fields = present.map((tags) => ({
     ...managedEntries(tags),
     microsoft: listValue(tags['XMP-microsoft:LastKeywordXMP']),
     iptc: listValue(tags['IPTC:Keywords'])
   }))
-  const out = new Set<string>()
-  const add = (keyword: string) => {
-    const tag = normalizeText(keyword)
-    if (tag) out.add(tag)
+  const out = new Map<string, KeywordPath>()
+  const refused = new Map<string, string>()
+  const add = (written: string, levels: readonly string[]) => {
+    const checked = levels.map(checkKeyword)
+    const bad = checked.find((c) => !c.ok)
+    if (bad && !bad.ok) {
+      refused.set(written, bad.reason)
+      return
+    }
+    const path = checked.map((c) => (c as { text: string }).text)
+    const key = keywordKey(path.at(-1)!)
+    const known = out.get(key)
+    if (!known) out.set(key, { text: path.at(-1)!, path })
+    else if (known.path.length === 1 && path.length > 1) known.path = [...path.slice(0, -1), known.text]
   }
   const ownTags = new Set<string>()
-  const lastLevels = (values: string[], field: 'hierarchical' | 'tagsList' | 'microsoft', sep: string) => {
+  const hierarchies = (values: string[], field: 'hierarchical' | 'tagsList' | 'microsoft', sep: string, lookAlike: string | null) => {
+    const oursHere = new Set(field === 'microsoft' ? [] : ours[field])
     for (const value of values) {
-      const levels = value.split(sep)
+      const levels = value.split(sep).filter((level) => level.trim())
+      if (!levels.length) continue
       if (field !== 'microsoft' && levels[0] === root) ownTags.add(tagOfEntry(field, value, root))
-      else add(levels[levels.length - 1])
+      else if (!oursHere.has(value)) add(value, lookAlike ? levels.map((level) => level.split(lookAlike).join(sep)) : levels)
     }
   }
   for (const f of fields) {
-    lastLevels(f.hierarchical, 'hierarchical', '|')
-    lastLevels(f.tagsList, 'tagsList', '/')
-    lastLevels(f.microsoft, 'microsoft', '/')
+    hierarchies(f.hierarchical, 'hierarchical', '|', HIERARCHY_SEPARATORS.hierarchical.lookAlike)
+    hierarchies(f.tagsList, 'tagsList', '/', HIERARCHY_SEPARATORS.tagsList.lookAlike)
+    hierarchies(f.microsoft, 'microsoft', '/', null)
   }
   const oursFlat = new Set(ours.subject)
   for (const f of fields) {
-    for (const keyword of [...f.subject, ...f.iptc]) if (!oursFlat.has(keyword) && !ownTags.has(keyword)) add(keyword)
+    for (const keyword of [...f.subject, ...f.iptc]) if (!oursFlat.has(keyword) && !ownTags.has(keyword)) add(keyword, [keyword])
   }
-  return [...out]
+  return { keywords: [...out.values()], refused: [...refused].map(([keyword, reason]) => ({ keyword, reason })) }
 }

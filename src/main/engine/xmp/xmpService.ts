@@ -7,10 +7,20 @@ import type { LibraryStore } from '../library/libraryStore'
 import type { AutoTagger } from '../tagging/autoTagger'
 import type { TagStore } from '../tagging/tagStore'
 import { ExifToolRunner, type ExifToolTags } from './exifToolRunner'
-import { DEFAULT_ROOT, type FieldEntries, KEYWORD_READ_TAGS, checkRoot, emptyEntries, importableKeywords, planIsEmpty, planKeywordChanges } from './keywordFields'
+import {
+  DEFAULT_ROOT,
+  type FieldEntries,
+  KEYWORD_READ_TAGS,
+  type KeywordToWrite,
+  checkRoot,
+  emptyEntries,
+  importableKeywords,
+  planIsEmpty,
+  planKeywordChanges
+} from './keywordFields'
 import { type SidecarWrite, readSidecars, removeAbandonedTemps, sha256, sidecarBytes, writeSidecars, xmpProblem } from './sidecarFile'
 import { groupBySidecar, sidecarCandidates } from './sidecarPaths'
-import { type LibraryPhoto, type XmpStore, exportSignature } from './xmpStore'
+import { type LibraryPhoto, type XmpStore, exportSignature, signatureItem } from './xmpStore'
 
 /** What XMP sidecars are made from: the library's folders, the user's tags, what was written, and suggestions. */
 export interface XmpParts {
@@ -29,7 +39,7 @@ const WORKERS = 3
 interface ExportJob {
   sidecar: string
   photos: LibraryPhoto[]
-  tags: string[]
+  tags: KeywordToWrite[]
 }
 
 type ExportOutcome = { kind: 'unchanged' } | { kind: 'skipped'; reason: string } | { kind: 'written'; change: XmpSidecarChange; notes: string[] }
@@ -64,7 +74,7 @@ export class XmpService {
     const summary: XmpExportSummary = { written: 0, unchanged: 0, skipped: [], warnings: [], dryRun, cancelled: false, changes: [] }
     const jobs: ExportJob[] = []
     for (const [sidecar, group] of groupBySidecar(photos, naming)) {
-      const tags = [...new Set(group.flatMap((p) => tagsByPhoto.get(p.id) ?? []))]
+      const tags = [...new Map(group.flatMap((p) => tagsByPhoto.get(p.id) ?? []).map((tag) => [signatureItem(tag), tag])).values()]
       if (group.length > 1) {
         summary.warnings.push(`${group.map((p) => p.path).join(' and ')} share ${sidecar}: it gets the tags of all of them`)
       }
@@ -123,7 +133,8 @@ export class XmpService {
         const embedded = reads.get(photo.path)!
         if (!embedded.tags) summary.skipped.push({ path: photo.path, reason: embedded.errors[0] ?? 'ExifTool could not read it' })
         const ours = sidecar ? (xmpStore.sidecar(sidecar)?.written ?? emptyEntries()) : emptyEntries()
-        const keywords = importableKeywords([fromSidecar, embedded.tags], root, ours)
+        const { keywords, refused } = importableKeywords([fromSidecar, embedded.tags], root, ours)
+        for (const r of refused) summary.skipped.push({ path: photo.path, reason: `keyword ${JSON.stringify(r.keyword)} left out: ${r.reason}` })
         if (keywords.length) summary.withKeywords++
         const added = tagStore.importPhotoTags(photo.id, keywords)
         if (added.length) {
@@ -219,8 +230,13 @@ export class XmpService {
   }
 
   /** Accepted tags and the user's own (added in the app), plus suggestions at or above `minScore`. */
-  private async tagsToExport(photos: readonly LibraryPhoto[], opts: XmpExportOptions): Promise<Map<number, string[]>> {
-    const out = this.parts.tags.exportableTags()
+  private async tagsToExport(photos: readonly LibraryPhoto[], opts: XmpExportOptions): Promise<Map<number, KeywordToWrite[]>> {
+    const out = new Map<number, KeywordToWrite[]>()
+    for (const [id, tags] of this.parts.tags.exportableTags())
+      out.set(
+        id,
+        tags.map((t) => (t.own ? { tag: t.tag, path: t.path } : t.tag))
+      )
     if (opts.minScore === undefined) return out
     const suggested = await (await this.parts.tagger()).autotag(opts.folder, { top: opts.top ?? 10, minScore: opts.minScore })
     const idByPath = new Map(photos.map((p) => [p.path, p.id]))

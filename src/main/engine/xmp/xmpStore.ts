@@ -1,5 +1,5 @@
 import type { LibraryDatabase } from '../library/database'
-import { type FieldEntries, emptyEntries } from './keywordFields'
+import { type FieldEntries, type KeywordToWrite, emptyEntries } from './keywordFields'
 
 export interface SidecarRecord {
   sidecarPath: string
@@ -45,7 +45,12 @@ export class XmpStore {
   }
 }
 
-/** What decides whether an untouched sidecar needs anything: the sorted tags and the root. */
-export function exportSignature(tags: readonly string[], root: string): string {
-  return JSON.stringify({ root, tags: [...tags].sort() })
+/** What decides whether an untouched sidecar needs anything: the sorted tags (the user's own with their hierarchy) and the root. */
+export function exportSignature(tags: readonly KeywordToWrite[], root: string): string {
+  return JSON.stringify({ root, tags: tags.map(signatureItem).sort() })
+}
+
+/** One keyword in a signature: the app's tag as itself (as signatures were before own keywords had a hierarchy), an own keyword as its path. */
+export function signatureItem(tag: KeywordToWrite): string {
+  return typeof tag === 'string' ? tag : JSON.stringify(tag.path)
 }
