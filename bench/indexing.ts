@@ -2,7 +2,7 @@
  * Indexing benchmark, with the ConSE test pack (cheap inference, D=100, K=7) on the cpu provider,
  * so what it measures is the library's own work: reading, fingerprinting, decoding, writing.
  *
- *   npm run bench:indexing -- [--photos 500] [--library 10000] [--skip-memory]
+ *   npm run bench:indexing -- [--photos 500] [--library 10000] [--skip-memory] [--raw 100 [--raw-main-mb 18] [--raw-only]]
  *
  * 1. `--photos` generated 12-megapixel JPEGs: the decode + resize ceiling (read and
  *    decodeToModelInput with the indexer's in-flight concurrency: batches of 16, one batch of
@@ -11,6 +11,10 @@
  *    changed, which must read no photo again.
  * 3. The peak RSS of both first indexings, each run in a child process so the figure is its own.
  *    `--skip-memory` runs them in this process instead and prints no RSS.
+ * 4. With `--raw N`: N camera RAWs (DNG layout: a grey main image of `--raw-main-mb` megabytes, the
+ *    sensor data's stand-in, which is read and fingerprinted like a real RAW's, and one of the
+ *    12-MP JPEGs embedded as its preview by ExifTool), indexed end to end against the same N
+ *    JPEGs on their own, and their ratio. `--raw-only` skips sections 1-3.
  *
  * Prints figures only; it never fails on a timing. Generated photos are kept between runs in
  * sdl-bench-corpus-* folders under the temporary directory (generating 500 12-MP JPEGs takes a
@@ -32,13 +36,18 @@ import { GLOVE_WORD_SPACE, loadGloveVectors } from '../src/main/engine/lexicon/g
 import { forgetLoaded } from '../src/main/engine/lexicon/loadedVectors'
 import { vectorFilePath } from '../src/main/engine/lexicon/vectorFile'
 import { addOnnxModel } from '../src/main/engine/models/packBuilders'
+import { ExifToolRunner } from '../src/main/engine/xmp/exifToolRunner'
 import { prng as mulberry32 } from '../test/helpers/prng'
+import { writeTestRaw } from '../test/helpers/rawFiles'
 
 const { values } = parseArgs({
   options: {
     photos: { type: 'string', default: '500' },
     library: { type: 'string', default: '10000' },
     'skip-memory': { type: 'boolean', default: false },
+    raw: { type: 'string', default: '0' },
+    'raw-main-mb': { type: 'string', default: '18' },
+    'raw-only': { type: 'boolean', default: false },
     // Internal: `--child index --data <dir>` indexes that data folder and prints one JSON line.
     child: { type: 'string' },
     data: { type: 'string' }
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
 
   const work = mkdtempSync(join(tmpdir(), 'sdl-bench-indexing-'))
   try {
+    if (values['raw-only']) return await rawVersusJpeg(work)
     // 1. 12-MP photos: decode + resize ceiling against the indexer end to end.
     console.log(`\n[1] ${photoCount} 12-MP JPEGs`)
     const big = await ensureCorpus('sdl-bench-corpus-12mp-v1', photoCount, 4000, 3000)
@@ -136,7 +146,7 @@ async function main(): Promise<void> {
     if (again.summary.unchanged !== libraryCount) console.log(`  NOTE: unchanged is ${again.summary.unchanged}, expected ${libraryCount}`)
     if (first.maxRssKb !== undefined) console.log(`\n[3] peak RSS of the first index of ${libraryCount} photos: ${mb(first.maxRssKb)}`)
 
-    const rows: Array<[string, string, string, boolean | null]> = [
+    const rows: Row[] = [
       ['decode+resize ceiling, 12 MP', rate(decoded, ceilingSeconds), '', null],
       ['end to end, 12 MP', rate(photoCount, e2e.seconds), '', null],
       ['end to end / ceiling', (endToEnd / ceiling).toFixed(3), '>= 0.9', endToEnd / ceiling >= 0.9],
@@ -150,13 +160,81 @@ async function main(): Promise<void> {
         first.maxRssKb === undefined ? null : first.maxRssKb * 1024 < 1e9
       ]
     ]
-    console.log(`\n${'figure'.padEnd(38)}${'value'.padEnd(18)}${'goal'.padEnd(10)}met`)
-    for (const [name, value, goal, met] of rows) {
-      console.log(`${name.padEnd(38)}${value.padEnd(18)}${goal.padEnd(10)}${met === null ? '' : met ? 'yes' : 'NO'}`)
-    }
+    printRows(rows)
+    if (Number(values.raw) > 0) await rawVersusJpeg(work)
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+type Row = [string, string, string, boolean | null]
+
+function printRows(rows: readonly Row[]): void {
+  console.log(`\n${'figure'.padEnd(38)}${'value'.padEnd(18)}${'goal'.padEnd(10)}met`)
+  for (const [name, value, goal, met] of rows) {
+    console.log(`${name.padEnd(38)}${value.padEnd(18)}${goal.padEnd(10)}${met === null ? '' : met ? 'yes' : 'NO'}`)
+  }
+}
+
+/**
+ * 4. RAW photos/s against JPEGs of the same preview size: each timed end to end (index worker,
+ * ExifTool, fingerprinting, decoding, inference, writing) on a fresh data folder, JPEGs first,
+ * then RAWs, then JPEGs again, so that a change in the machine's load between runs shows.
+ */
+async function rawVersusJpeg(work: string): Promise<void> {
+  const count = Number(values.raw)
+  const mainMb = Number(values['raw-main-mb'])
+  console.log(`\n[4] ${count} RAWs (DNG, ${mainMb} MB main image, 12-MP JPEG preview) against the same ${count} 12-MP JPEGs`)
+  const jpegs = await ensureCorpus('sdl-bench-corpus-12mp-v1', count, 4000, 3000)
+  const raws = await ensureRawCorpus(jpegs, mainMb)
+  for (const file of [...jpegs, ...raws]) await readFile(file)
+  const run = async (name: string, files: string[]) => {
+    const dataDir = join(work, `data-${name}`)
+    await prepareDataDir(dataDir, linkCorpus(files, join(work, `photos-${name}`), files.length))
+    const cpu = process.cpuUsage()
+    const result = await indexOnce(dataDir)
+    const cpuMs = cpuMsPerPhoto(cpu, count)
+    console.log(`${name}: ${result.seconds.toFixed(2)} s, ${rate(count, result.seconds)}, ${cpuMs.toFixed(1)} ms CPU per photo in this thread, ${describe(result.summary)}`)
+    rmSync(dataDir, { recursive: true, force: true })
+    rmSync(join(work, `photos-${name}`), { recursive: true, force: true })
+    return count / result.seconds
+  }
+  const jpegRate = await run('jpeg', jpegs)
+  const rawRate = await run('raw', raws)
+  const jpegAgain = await run('jpeg-again', jpegs)
+  const ratio = rawRate / ((jpegRate + jpegAgain) / 2)
+  printRows([
+    ['JPEG end to end, 12 MP', `${jpegRate.toFixed(1)} photos/s`, '', null],
+    ['RAW end to end, 12-MP preview', `${rawRate.toFixed(1)} photos/s`, '', null],
+    ['JPEG end to end again', `${jpegAgain.toFixed(1)} photos/s`, '', null],
+    ['RAW / JPEG', ratio.toFixed(3), '>= 0.8', ratio >= 0.8]
+  ])
+}
+
+/** One DNG per JPEG, cached beside the JPEG corpus (made through ExifTool, about 0.2 s each). */
+async function ensureRawCorpus(jpegs: readonly string[], mainMb: number): Promise<string[]> {
+  const dir = join(tmpdir(), `sdl-bench-corpus-raw-v1-${mainMb}mb`)
+  mkdirSync(dir, { recursive: true })
+  const present = new Set(readdirSync(dir))
+  const files = jpegs.map((jpeg) => join(dir, basename(jpeg).replace(/\.jpg$/, '.dng')))
+  const missing = files.map((file, i) => ({ file, jpeg: jpegs[i] })).filter(({ file }) => !present.has(basename(file)))
+  if (missing.length) {
+    const started = performance.now()
+    // A 3:2 main image of about mainMb megabytes of 8-bit RGB.
+    const height = Math.round(Math.sqrt((mainMb * 1e6) / 3 / 1.5))
+    const main = { width: Math.round(height * 1.5), height }
+    const exifTool = new ExifToolRunner()
+    try {
+      for (const { file, jpeg } of missing) {
+        await writeTestRaw(exifTool, `${file}.part`, { layout: 'dng', preview: await readFile(jpeg), main })
+        renameSync(`${file}.part`, file)
+      }
+    } finally {
+      await exifTool.close()
+    }
+    console.log(`generated ${missing.length} RAWs in ${since(started).toFixed(1)} s (cached in ${dir})`)
+  }
+  return files
 }
 
 /**

@@ -155,7 +155,7 @@ export class Engine {
     return this.opened.xmp
   }
 
-  /** Releases everything built, users before what they use: ExifTool, search's and tagging's sessions, the index worker, the database, the model. */
+  /** Releases everything built, users before what they use: XMP's ExifTool, search's and tagging's sessions, the index worker, the ExifTool reading RAW previews, the database, the model. */
   async close(): Promise<void> {
     const opened = this.opened
     this.opened = {}
@@ -164,6 +164,8 @@ export class Engine {
     await (await settled(opened.xmp))?.close()
     await (await settled(opened.search))?.close()
     await (await settled(opened.library))?.close()
+    // Camera RAW previews are read by an ExifTool of the image module's own (thumbnails, the photo view, indexing in this thread).
+    await (await import('./image/rawPreviewReader')).closeRawPreviewReader()
     await (await settled(opened.tagger))?.close()
     ;(await settled(opened.repositories))?.close()
     await this.sessions.close()

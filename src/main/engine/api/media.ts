@@ -63,7 +63,7 @@ export class MediaError extends SdlError {
   }
 }
 
-/** Formats every browser shows as they are; others (TIFF, HEIC) are sent as a JPEG copy. */
+/** Formats every browser shows as they are; others (TIFF, HEIC, camera RAW) are sent as a JPEG copy. */
 const BROWSER_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
@@ -107,12 +107,19 @@ export class MediaService {
 }
 
 async function viewableCopy(file: string): Promise<Buffer> {
-  const { readFile } = await import('node:fs/promises')
-  const { processPhoto, describeSource } = await import('../image/preprocess')
-  try {
-    return await processPhoto(await readFile(file), describeSource(file), { ignoreIcc: false }, (image) =>
+  const [{ readFile }, { processPhoto, describeSource }, { isRawFileName }, { withRawPreview }] = await Promise.all([
+    import('node:fs/promises'),
+    import('../image/preprocess'),
+    import('../image/photoFiles'),
+    import('../image/rawPhoto')
+  ])
+  const encode = (bytes: Buffer) =>
+    processPhoto(bytes, describeSource(file), { ignoreIcc: false }, (image) =>
       image.resize(VIEW_SIZE, VIEW_SIZE, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer()
     )
+  try {
+    // A camera RAW is shown by its embedded preview, upright by the RAW's orientation.
+    return isRawFileName(file) ? await withRawPreview(file, (raw) => encode(raw.jpeg)) : await encode(await readFile(file))
   } catch (err) {
     throw new MediaError(500, (err as Error).message)
   }

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import sharp, { type Metadata, type Sharp } from 'sharp'
-import { SdlError } from '../errors'
 import { decodeHeicInWorker } from './heicWorker'
+import { describeSource, fileReadError, ImageDecodeError } from './imageDecodeError'
+import { isRawFileName } from './photoFiles'
 import { resizeBicubicRgb } from './pillowBicubic'
+import { withRawPreview } from './rawPhoto'
 
 /**
  * Photo -> SDL network input, matching the official `infer.py`:
@@ -36,29 +38,16 @@ sharp.concurrency(availableParallelism())
 // A batch tagger decodes each photo once, so the operation cache would only hold memory.
 sharp.cache(false)
 
-export type ImageDecodeReason = 'not-found' | 'permission-denied' | 'not-a-file' | 'unreadable' | 'empty' | 'unsupported' | 'corrupt' | 'too-large'
-
-/** A photo that cannot be read or decoded; `message` names it and says why. */
-export class ImageDecodeError extends SdlError {
-  constructor(
-    /** The quoted path, or a description of in-memory input (see describeSource). */
-    readonly source: string,
-    readonly reason: ImageDecodeReason,
-    /** Why, in plain words, without the file name: for lists that already name the file. */
-    readonly why: string,
-    hint?: string
-  ) {
-    super(`Cannot read image ${source}: ${why}`, hint)
-    this.name = 'ImageDecodeError'
-  }
-}
+export { describeSource, ImageDecodeError, type ImageDecodeReason } from './imageDecodeError'
 
 /**
  * The photo as `size` x `size` interleaved 8-bit sRGB (HWC), stretched without cropping: the
- * pixels the model input is made from, also fit for thumbnails and tests.
+ * pixels the model input is made from, also fit for thumbnails and tests. A camera RAW, given by
+ * its path, is read through its embedded preview (./rawPhoto.ts).
  */
 export async function decodeToRgb224(input: string | Buffer, size = MODEL_INPUT_SIZE): Promise<Buffer> {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`image size must be a positive integer, got ${size}`)
+  if (typeof input === 'string' && isRawFileName(input)) return withRawPreview(input, (raw) => decodeToRgb224(raw.jpeg, size))
   const source = describeSource(input)
   const bytes = typeof input === 'string' ? await readImageFile(input, source) : input
 
@@ -91,30 +80,11 @@ export function toNchwBatch(images: Float32Array[]): Float32Array {
   return batch
 }
 
-/** How errors name a photo: its quoted path, or its size when it is only in memory. */
-export function describeSource(input: string | Buffer): string {
-  return typeof input === 'string' ? `"${input}"` : `(${input.length} bytes in memory)`
-}
-
 async function readImageFile(path: string, source: string): Promise<Buffer> {
   try {
     return await readFile(path)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ImageDecodeError(source, 'not-found', 'file not found')
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new ImageDecodeError(source, 'permission-denied', 'permission denied', 'Check that this user may read the file.')
-    }
-    if (code === 'EISDIR') throw new ImageDecodeError(source, 'not-a-file', 'it is a folder, not a file')
-    if (code === 'ELOOP') {
-      throw new ImageDecodeError(
-        source,
-        'unreadable',
-        'it is a symbolic link loop (the link leads back to itself, directly or through other links)',
-        'Delete the link or point it at a photo.'
-      )
-    }
-    throw new ImageDecodeError(source, 'unreadable', `the file could not be read (${(err as Error).message})`)
+    throw fileReadError(err, source)
   }
 }
 
@@ -127,7 +97,7 @@ function decodeShrunk(bytes: Buffer, size: number, source: string) {
   // stored numbers; converting e.g. Adobe RGB photos to sRGB shifts them by several levels
   // from what the official pipeline feeds the model. CMYK still converts (with libvips'
   // built-in CMYK profile).
-  return processPhoto(bytes, source, { ignoreIcc: true }, (image) =>
+  return processPhoto(bytes, source, { ignoreIcc: true, thumbnailAtLeast: size }, (image) =>
     image
       // Pillow's convert('RGB') just drops alpha, exposing whatever colour the transparent pixels
       // happen to store (often black). White is how viewers and pages show such images (logos,
@@ -152,20 +122,22 @@ function decodeShrunk(bytes: Buffer, size: number, source: string) {
 /**
  * Runs `pipeline` on the photo opened upright by sharp, or, for HEIC (whose HEVC codec sharp's
  * prebuilt libvips lacks), on its pixels decoded by heic-decode, so both share every later step.
- * The first frame of an animation or page of a multi-page file is the photo. Failures become
+ * The first frame of an animation or page of a multi-page file is the photo. A HEIC's own
+ * thumbnail stands in for it where one is at least `thumbnailAtLeast` pixels on each side (all
+ * a pipeline that shrinks to that size needs, in a fraction of the time). Failures become
  * ImageDecodeError; `pipeline` should only compute (write files after it returns), so that
  * every error it raises is about the photo.
  */
-export async function processPhoto<T>(bytes: Buffer, source: string, opts: { ignoreIcc: boolean }, pipeline: (image: Sharp) => Promise<T>): Promise<T> {
+export async function processPhoto<T>(bytes: Buffer, source: string, opts: { ignoreIcc: boolean; thumbnailAtLeast?: number }, pipeline: (image: Sharp) => Promise<T>): Promise<T> {
   rejectEmpty(bytes, source)
   try {
-    if (isHevcHeif(bytes)) return await pipeline(await decodeHeic(bytes, source))
+    if (isHevcHeif(bytes)) return await pipeline(await decodeHeic(bytes, source, opts.thumbnailAtLeast))
     try {
       return await pipeline(openWithSharp(bytes, opts.ignoreIcc))
     } catch (err) {
       // A HEIF whose brands don't say HEVC (plain 'mif1') but whose image is HEVC-coded.
       if (!lacksHevcDecoder(err as Error)) throw err
-      return await pipeline(await decodeHeic(bytes, source))
+      return await pipeline(await decodeHeic(bytes, source, opts.thumbnailAtLeast))
     }
   } catch (err) {
     if (err instanceof ImageDecodeError) throw err
@@ -245,12 +217,12 @@ function bytesAsHevcHeif(bytes: Buffer): Buffer {
 }
 
 /**
- * The first top-level image of a HEIC file (the photo; thumbnails, depth maps and grid tiles
- * are not top-level), upright (libheif applies the irot/imir transforms) as RGBA, ready for the
- * shared pipeline. ICC profiles are lost. Decoded off the main thread (./heicWorker.ts).
+ * The primary image of a HEIC file (the photo), or its smallest thumbnail at least
+ * `thumbnailAtLeast` pixels on each side, upright (libheif applies the irot/imir transforms) as
+ * RGBA, ready for the shared pipeline. ICC profiles are lost. Decoded off the main thread (./heicWorker.ts).
  */
-async function decodeHeic(bytes: Buffer, source: string): Promise<Sharp> {
-  const result = await decodeHeicInWorker(bytesAsHevcHeif(bytes), MAX_INPUT_PIXELS)
+async function decodeHeic(bytes: Buffer, source: string, thumbnailAtLeast?: number): Promise<Sharp> {
+  const result = await decodeHeicInWorker(bytesAsHevcHeif(bytes), { maxPixels: MAX_INPUT_PIXELS, thumbnailAtLeast })
   if (!result.ok) {
     // Checked before decoding, as libvips does for other formats, to bound memory.
     if (result.tooLarge) throw tooLargeError(source, result.tooLarge.width, result.tooLarge.height)

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+import { open, readFile, stat } from 'node:fs/promises'
 import type { IndexingSummary } from '../../../shared/api'
 import { progressReporter, type Progress } from '../download/progress'
-import { type PhotoMetadata, readPhotoMetadata } from '../image/photoMetadata'
-import { decodeToModelInput } from '../image/preprocess'
+import { decodePhoto } from '../image/decodePhoto'
+import { isRawFileName } from '../image/photoFiles'
+import type { PhotoMetadata } from '../image/photoMetadata'
 import { runBatch } from '../inference/embedPhotos'
 import type { ModelSessions } from '../inference/modelSessions'
 import { preparedBatches } from '../inference/preparedBatches'
@@ -252,22 +253,50 @@ export class Indexer implements IndexRunner {
 }
 
 async function preparePhoto(c: Candidate, claim: (facts: PhotoFacts) => Promise<ClaimablePhoto | undefined>): Promise<Prepared> {
-  let bytes: Buffer
+  let content: FileContent
   try {
-    bytes = await readFile(c.path)
+    content = await readContent(c.path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' }
     return { kind: 'failed', facts: { ...c, fingerprint: '' }, reason: describeFsError(err) }
   }
-  // The size may have changed since the listing; the bytes we hold are what gets recorded.
-  const facts: PhotoFacts = { path: c.path, folderId: c.folderId, size: bytes.length, mtimeMs: c.mtimeMs, fingerprint: fingerprint(bytes) }
+  // The size may have changed since the listing; the bytes we read are what gets recorded.
+  const facts: PhotoFacts = { path: c.path, folderId: c.folderId, size: content.size, mtimeMs: c.mtimeMs, fingerprint: content.fingerprint }
   const from = await claim(facts)
   if (from?.hasVectors) return { kind: 'moved', from, facts }
   try {
-    const [details, pixels] = await Promise.all([readPhotoMetadata(bytes, c.path), decodeToModelInput(bytes)])
+    const { details, pixels } = await decodePhoto(c.path, content.bytes)
     return { kind: 'decoded', facts, details, pixels, from }
   } catch (err) {
     return { kind: 'failed', facts, reason: reasonOf(err) }
+  }
+}
+
+type FileContent = { bytes?: Buffer; size: number; fingerprint: string }
+
+/** Chunk size for hashing a camera RAW as it streams past. */
+const HASH_CHUNK = 1 << 20
+
+/**
+ * The file's size and fingerprint, and its bytes where decoding needs them. A camera RAW's pixels
+ * come from its embedded preview, which ExifTool reads from the file itself: its tens of megabytes
+ * are hashed through one buffer instead of held, since allocating and keeping them for every RAW
+ * in flight costs more CPU than the hashing.
+ */
+async function readContent(path: string): Promise<FileContent> {
+  if (!isRawFileName(path)) {
+    const bytes = await readFile(path)
+    return { bytes, size: bytes.length, fingerprint: fingerprint(bytes) }
+  }
+  const file = await open(path)
+  try {
+    const hash = createHash('sha256')
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK)
+    let size = 0
+    for (let read; (read = (await file.read(chunk, 0, HASH_CHUNK)).bytesRead) > 0; size += read) hash.update(chunk.subarray(0, read))
+    return { size, fingerprint: hash.digest('hex') }
+  } finally {
+    await file.close()
   }
 }
 
