@@ -97,6 +97,16 @@ export async function updateSettings(patch: Partial<AppSettings>): Promise<void>
   if (settings) store.settings = settings
 }
 
+/**
+ * The answer of a call that started (or joined) an indexing run: its first state, unless the run's
+ * own events got here first. A run over unchanged photos can end before the answer arrives, and
+ * its 'starting' snapshot would then stand for a run that is over, leaving the window "indexing".
+ */
+export function indexingStarted(progress: IndexingProgress): void {
+  if (store.indexing && progress.runId <= store.indexing.runId) return
+  store.indexing = progress
+}
+
 function onIndexing(progress: IndexingProgress): void {
   // A late event of an earlier run must not overwrite the current one.
   if (store.indexing && progress.runId < store.indexing.runId) return
