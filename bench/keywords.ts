@@ -155,19 +155,26 @@ function trial(coco: Awaited<ReturnType<typeof indexCoco>>, cls: string, train: 
   return result
 }
 
+/** The photos of `cls` and the others, each in a shuffled order. */
+function shuffledByClass(coco: Awaited<ReturnType<typeof indexCoco>>, cls: string, random: () => number) {
+  return {
+    mine: shuffled(
+      coco.photos.filter((p) => p.classes.includes(cls)),
+      random
+    ),
+    others: shuffled(
+      coco.photos.filter((p) => !p.classes.includes(cls)),
+      random
+    )
+  }
+}
+
 function halfSplits(coco: Awaited<ReturnType<typeof indexCoco>>, classes: string[]): Array<Trial & { cls: string }> {
   const trials: Array<Trial & { cls: string }> = []
   for (let split = 0; split < SPLITS; split++) {
     const random = prng(1000 + split)
     for (const cls of classes) {
-      const mine = shuffled(
-        coco.photos.filter((p) => p.classes.includes(cls)),
-        random
-      )
-      const others = shuffled(
-        coco.photos.filter((p) => !p.classes.includes(cls)),
-        random
-      )
+      const { mine, others } = shuffledByClass(coco, cls, random)
       const [keep, keepOthers] = [Math.floor(mine.length / 2), Math.floor(others.length / 2)]
       const train = [...mine.slice(0, keep), ...others.slice(0, keepOthers)]
       const test = [...mine.slice(keep), ...others.slice(keepOthers)]
@@ -183,14 +190,7 @@ function growth(coco: Awaited<ReturnType<typeof indexCoco>>, classes: string[], 
   for (let split = 0; split < SPLITS; split++) {
     const random = prng(5000 + split)
     for (const cls of eligible) {
-      const mine = shuffled(
-        coco.photos.filter((p) => p.classes.includes(cls)),
-        random
-      )
-      const others = shuffled(
-        coco.photos.filter((p) => !p.classes.includes(cls)),
-        random
-      )
+      const { mine, others } = shuffledByClass(coco, cls, random)
       const keepOthers = Math.floor(others.length / 2)
       trials.push(trial(coco, cls, [...mine.slice(0, examples), ...others.slice(0, keepOthers)], [...mine.slice(examples), ...others.slice(keepOthers)], false))
     }

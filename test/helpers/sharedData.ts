@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,4 +13,12 @@ export const COCO_DIR = join(SHARED, 'photos/coco-dev')
 export function tempDir(prefix = 'sdl-tagger-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** The first `count` COCO dev photos' file names, in name order: the same photos on every machine. */
+export function cocoPhotoNames(count: number): string[] {
+  return readdirSync(COCO_DIR)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, count)
 }

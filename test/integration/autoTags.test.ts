@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, utimesSync } from 'node:fs'
+import { copyFileSync, mkdirSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from '../../src/main/engine/engine'
@@ -6,7 +6,7 @@ import { SdlError } from '../../src/main/engine/errors'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
 import { AutoTagger } from '../../src/main/engine/tagging/autoTagger'
 import { runCliCaptured } from '../helpers/runCliCaptured'
-import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
+import { COCO_DIR, CONSE_ONNX, tempDir, cocoPhotoNames } from '../helpers/sharedData'
 
 // The ConSE pack has no vocabulary of its own, so suggestions come from DEFAULT_VOCABULARY (and
 // custom words), scored from the principal vectors the library stored for five COCO photos.
@@ -14,10 +14,7 @@ describe('auto-tags the user accepts or rejects, and a custom vocabulary', () =>
   const tmp = tempDir()
   const dataDir = join(tmp.dir, 'data')
   const folder = join(tmp.dir, 'Photos')
-  const names = readdirSync(COCO_DIR)
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(0, 5)
+  const names = cocoPhotoNames(5)
   const photo = (i: number) => join(folder, names[i])
   let engine: Engine
   let tagger: AutoTagger

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SearchApi } from '../../src/main/engine/api/searchApi'
@@ -6,7 +6,7 @@ import { Engine } from '../../src/main/engine/engine'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
 import { ExifToolRunner } from '../../src/main/engine/xmp/exifToolRunner'
 import { runCliCaptured } from '../helpers/runCliCaptured'
-import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
+import { COCO_DIR, CONSE_ONNX, tempDir, cocoPhotoNames } from '../helpers/sharedData'
 
 /** A sidecar holding the given keywords, as digiKam and Lightroom write them. */
 function sidecarWith(fields: { subject?: string[]; hierarchical?: string[]; tagsList?: string[] }): string {
@@ -26,10 +26,7 @@ describe('keywords of your own', () => {
   const tmp = tempDir()
   const dataDir = join(tmp.dir, 'data')
   const folder = join(tmp.dir, 'Photos')
-  const names = readdirSync(COCO_DIR)
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(0, 3)
+  const names = cocoPhotoNames(3)
   const photo = (i: number) => join(folder, names[i])
   const cli = (...args: string[]) => runCliCaptured(['--data-dir', dataDir, '--ep', 'cpu', ...args])
   const json = async <T>(...args: string[]): Promise<T> => {

@@ -11,7 +11,7 @@ import { TagStore } from '../../src/main/engine/tagging/tagStore'
 import { ExifToolRunner } from '../../src/main/engine/xmp/exifToolRunner'
 import { XmpStore } from '../../src/main/engine/xmp/xmpStore'
 import { withCompressedText } from '../helpers/hostilePng'
-import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
+import { COCO_DIR, CONSE_ONNX, tempDir, cocoPhotoNames } from '../helpers/sharedData'
 import { DIGIKAM_XMP, LIGHTROOM_XMP } from '../helpers/xmpFixtures'
 
 const CHILD = fileURLToPath(new URL('../helpers/exifToolChild.ts', import.meta.url))
@@ -55,10 +55,7 @@ describe('XMP with hostile photos', () => {
   const tmp = tempDir()
   const dataDir = join(tmp.dir, 'data')
   const folder = join(tmp.dir, 'Photos')
-  const names = readdirSync(COCO_DIR)
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(0, 3)
+  const names = cocoPhotoNames(3)
   const lightroom = join(folder, 'lightroom.jpg')
   const embedded = join(folder, 'embedded.jpg')
   const bomb = join(folder, 'bomb.png')

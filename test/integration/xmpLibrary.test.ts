@@ -8,7 +8,7 @@ import { AutoTagger } from '../../src/main/engine/tagging/autoTagger'
 import { TagStore } from '../../src/main/engine/tagging/tagStore'
 import { ExifToolRunner } from '../../src/main/engine/xmp/exifToolRunner'
 import { runCliCaptured } from '../helpers/runCliCaptured'
-import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
+import { COCO_DIR, CONSE_ONNX, tempDir, cocoPhotoNames } from '../helpers/sharedData'
 import { DIGIKAM_XMP, LIGHTROOM_XMP } from '../helpers/xmpFixtures'
 
 // A library of four COCO photos with the ConSE pack: keywords users already have are imported,
@@ -17,10 +17,7 @@ describe('XMP sidecars of the library', () => {
   const tmp = tempDir()
   const dataDir = join(tmp.dir, 'data')
   const folder = join(tmp.dir, 'Photos')
-  const names = readdirSync(COCO_DIR)
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(0, 4)
+  const names = cocoPhotoNames(4)
   const photo = (i: number) => join(folder, names[i])
   const stem = (i: number) => names[i].replace(/\.jpg$/, '')
   const lightroomSidecar = () => join(folder, `${stem(0)}.xmp`)

@@ -8,7 +8,7 @@ import { Lexicon } from '../lexicon/lexicon'
 import type { PackManifest, PackVocabulary } from '../models/packManifest'
 import { checkKeyword, keywordKey, keywordText } from './keywordText'
 import { principalVector, scoreAllTags } from './scoreTags'
-import { type PhotoTagState, TagStore } from './tagStore'
+import type { PhotoTagState, TagStore } from './tagStore'
 import { type BaseVocabulary, type TopScores, VocabularyScorer, baseVocabulary } from './vocabularyScores'
 
 export interface SuggestOptions {
@@ -132,16 +132,12 @@ export class AutoTagger {
 
   async tags(photoPath: string, opts: SuggestOptions = {}): Promise<PhotoTags> {
     const { photo } = await this.indexedPhoto(photoPath)
-    const byState = (state: PhotoTagState) => (store: TagStore) =>
-      store
-        .photoTags(photo.id)
-        .filter((t) => t.state === state)
-        .map((t) => t.tag)
-    const store = this.tagStore
+    const decided = this.tagStore.photoTags(photo.id)
+    const byState = (state: PhotoTagState) => decided.filter((t) => t.state === state).map((t) => t.tag)
     return {
-      accepted: byState('accepted')(store),
-      user: byState('user')(store),
-      rejected: byState('rejected')(store),
+      accepted: byState('accepted'),
+      user: byState('user'),
+      rejected: byState('rejected'),
       suggestions: await this.suggestions(photoPath, opts)
     }
   }
