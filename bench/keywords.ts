@@ -11,32 +11,79 @@
  *     vectors, and D=300 (the official model's size) with the same structure.
  * 64 photos are few: with a half split the held-out set has ~32 photos and a class 1-15 of them.
  *
- *   npm run bench:keywords -- [--splits 20] [--photos 100000] [--keywords 10]
+ * Then the same end to end through the app (keywordsEndToEnd.ts): sidecars, import-xmp, the
+ * KeywordLearner and the search, over fewer splits, and the first search of a code name after start.
+ * The photos are indexed from copies in a temporary folder, where the sidecars are written; the
+ * copies' embedded keywords are removed.
+ *
+ * The settings in KEYWORD_LEARNING were chosen on the default splits; --seed-offset 100 (or any
+ * other) draws fresh ones, to check that they were not fitted to those alone.
+ *
+ *   npm run bench:keywords -- [--splits 20] [--seed-offset 0] [--photos 100000] [--keywords 10]
+ *     [--end-to-end-splits 5] [--first-search-runs 5] [--end-to-end-only]
  */
-import { readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { ExifTool } from 'exiftool-vendored'
 import { Engine } from '../src/main/engine/engine'
 import { addOnnxModel } from '../src/main/engine/models/packBuilders'
 import { sdlScore } from '../src/main/engine/tagging/scoreTags'
 import { KEYWORD_LEARNING, KEYWORD_QUALITY, keywordQuality, learnKeywordVector, type QualityLabel } from '../src/main/engine/tagging/keywordLearning'
 import { prng } from '../test/helpers/prng'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../test/helpers/sharedData'
+import { endToEnd, firstSearchChild } from './keywordsEndToEnd'
+import { averagePrecision, mean, median, shuffled } from './rankingMetrics'
 
-const { values } = parseArgs({ options: { splits: { type: 'string', default: '20' }, photos: { type: 'string', default: '100000' }, keywords: { type: 'string', default: '10' } } })
+const { values } = parseArgs({
+  options: {
+    splits: { type: 'string', default: '20' },
+    'seed-offset': { type: 'string', default: '0' },
+    photos: { type: 'string', default: '100000' },
+    keywords: { type: 'string', default: '10' },
+    'end-to-end-splits': { type: 'string', default: '5' },
+    'first-search-runs': { type: 'string', default: '5' },
+    'end-to-end-only': { type: 'boolean', default: false },
+    // Internal: `--first-search-child <data folder> --query <code name> [--learn-first]` searches once and prints one JSON line.
+    'first-search-child': { type: 'string' },
+    query: { type: 'string' },
+    'learn-first': { type: 'boolean', default: false }
+  }
+})
 const SPLITS = Number(values.splits)
+const SEED_OFFSET = Number(values['seed-offset'])
 const LIBRARY = Number(values.photos)
 const TIMED_KEYWORDS = Number(values.keywords)
 
 type Photo = { name: string; vectors: Float32Array; classes: string[] }
 
-async function indexCoco(): Promise<{ photos: Photo[]; rows: number; dim: number; wordVector: (word: string) => Float32Array; unknown: (word: string) => boolean }> {
-  const tmp = tempDir('sdl-bench-keywords-')
-  const engine = new Engine({ dataDir: join(tmp.dir, 'data'), executionProvider: 'cpu' })
+const LABELS = (JSON.parse(readFileSync(join(COCO_DIR, 'labels.json'), 'utf8')) as { images: Record<string, string[]> }).images
+
+/**
+ * The COCO photos copied into `dir`/photos (the end-to-end section writes sidecars beside them) and
+ * indexed into the data folder `dir`/data, which is kept for that section.
+ */
+async function indexCoco(dir: string): Promise<{ photos: Photo[]; rows: number; dim: number; wordVector: (word: string) => Float32Array; unknown: (word: string) => boolean }> {
+  const photoDir = join(dir, 'photos')
+  mkdirSync(photoDir)
+  const exiftool = new ExifTool()
+  try {
+    for (const name of readdirSync(COCO_DIR).filter((f) => f.endsWith('.jpg'))) {
+      copyFileSync(join(COCO_DIR, name), join(photoDir, name))
+      // A few carry Flickr keywords (zebra, dog, teddy bear): imported, they would make those class
+      // words keywords of the user's, no longer zero-shot. One's XMP has a header ExifTool will not
+      // edit, so all of APP1 goes (no photo here is rotated by EXIF; the pixels stay the same).
+      await exiftool.write(join(photoDir, name), {}, { writeArgs: ['-IPTC:all=', '-APP1:all=', '-overwrite_original'] })
+    }
+  } finally {
+    await exiftool.end()
+  }
+  const engine = new Engine({ dataDir: join(dir, 'data'), executionProvider: 'cpu' })
   try {
     await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
     const library = await engine.library()
-    library.addFolder(COCO_DIR)
+    library.addFolder(photoDir)
     const started = performance.now()
     const outcome = await library.index()
     console.log(`indexed ${outcome.indexed} COCO dev photos with the ConSE pack in ${((performance.now() - started) / 1000).toFixed(1)} s`)
@@ -44,10 +91,9 @@ async function indexCoco(): Promise<{ photos: Photo[]; rows: number; dim: number
     const { store } = library
     const paths = store.photoPaths()
     const vectors = store.photosVectors([...paths.keys()], store.modelId(manifest))
-    const labels = JSON.parse(readFileSync(join(COCO_DIR, 'labels.json'), 'utf8')) as { images: Record<string, string[]> }
     const photos = [...vectors].map(([id, v]) => {
       const name = paths.get(id)!.split('/').pop()!
-      return { name, vectors: v, classes: labels.images[name] }
+      return { name, vectors: v, classes: LABELS[name] }
     })
     const lexicon = await (await engine.tagger()).lexicon()
     const wordVector = (word: string) => {
@@ -58,38 +104,8 @@ async function indexCoco(): Promise<{ photos: Photo[]; rows: number; dim: number
     return { photos, rows: manifest.rows, dim: manifest.dim, wordVector, unknown: (word) => !lexicon.lookup(word).ok }
   } finally {
     await engine.close()
-    tmp.cleanup()
   }
 }
-
-function averagePrecision(scores: readonly number[], relevant: readonly boolean[]): number {
-  // Ties against the ranking: a positive counts every photo scoring at least as high above it.
-  let sum = 0
-  let total = 0
-  scores.forEach((s, i) => {
-    if (!relevant[i]) return
-    total++
-    let above = 0
-    let positivesAbove = 0
-    scores.forEach((t, j) => {
-      if (j !== i && t >= s) [above, positivesAbove] = [above + 1, positivesAbove + (relevant[j] ? 1 : 0)]
-    })
-    sum += (positivesAbove + 1) / (above + 1)
-  })
-  return sum / total
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[out[i], out[j]] = [out[j], out[i]]
-  }
-  return out
-}
-
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 function pearson(xs: readonly number[], ys: readonly number[]): number {
   const [mx, my] = [mean(xs), mean(ys)]
@@ -172,7 +188,7 @@ function shuffledByClass(coco: Awaited<ReturnType<typeof indexCoco>>, cls: strin
 function halfSplits(coco: Awaited<ReturnType<typeof indexCoco>>, classes: string[]): Array<Trial & { cls: string }> {
   const trials: Array<Trial & { cls: string }> = []
   for (let split = 0; split < SPLITS; split++) {
-    const random = prng(1000 + split)
+    const random = prng(1000 + SEED_OFFSET + split)
     for (const cls of classes) {
       const { mine, others } = shuffledByClass(coco, cls, random)
       const [keep, keepOthers] = [Math.floor(mine.length / 2), Math.floor(others.length / 2)]
@@ -188,7 +204,7 @@ function growth(coco: Awaited<ReturnType<typeof indexCoco>>, classes: string[], 
   const eligible = classes.filter((cls) => coco.photos.filter((p) => p.classes.includes(cls)).length > examples)
   const trials: Trial[] = []
   for (let split = 0; split < SPLITS; split++) {
-    const random = prng(5000 + split)
+    const random = prng(5000 + SEED_OFFSET + split)
     for (const cls of eligible) {
       const { mine, others } = shuffledByClass(coco, cls, random)
       const keepOthers = Math.floor(others.length / 2)
@@ -265,52 +281,80 @@ function timing(coco: Awaited<ReturnType<typeof indexCoco>>, dim: number): void 
   console.log('| positives | median ms | max ms | median CPU ms | quality estimate ms |\n|---|---|---|---|---|\n' + rows.join('\n'))
 }
 
-const coco = await indexCoco()
-const counts = new Map<string, number>()
-for (const p of coco.photos) for (const c of p.classes) counts.set(c, (counts.get(c) ?? 0) + 1)
-const classes = [...counts]
-  .filter(([, n]) => n >= 2)
-  .map(([c]) => c)
-  .sort()
-const codeNames = classes.map((_, i) => `qzv${(i * 7919 + 104729).toString(36)}x`)
-const known = codeNames.filter((c) => !coco.unknown(c))
-if (known.length) throw new Error(`the lexicon knows code names ${known.join(', ')}`)
-console.log(`${classes.length} classes with 2+ photos, each renamed to a code name the lexicon does not know (${codeNames[0]}, ${codeNames[1]}, ...); ${SPLITS} random splits each`)
+async function main(): Promise<void> {
+  const tmp = tempDir('sdl-bench-keywords-')
+  try {
+    const coco = await indexCoco(tmp.dir)
+    const counts = new Map<string, number>()
+    for (const p of coco.photos) for (const c of p.classes) counts.set(c, (counts.get(c) ?? 0) + 1)
+    const classes = [...counts]
+      .filter(([, n]) => n >= 2)
+      .map(([c]) => c)
+      .sort()
+    const codeNames = classes.map((_, i) => `qzv${(i * 7919 + 104729).toString(36)}x`)
+    const known = codeNames.filter((c) => !coco.unknown(c))
+    if (known.length) throw new Error(`the lexicon knows code names ${known.join(', ')}`)
+    console.log(
+      `${classes.length} classes with 2+ photos, each renamed to a code name the lexicon does not know (${codeNames[0]}, ${codeNames[1]}, ...); ${SPLITS} random splits each (seed offset ${SEED_OFFSET})`
+    )
 
-const half = halfSplits(coco, classes)
-console.log('\nhalf of each class as examples, the other half of the set ranked (mean AP over classes and splits):')
-console.log('| classes | code name, learnt | class word, zero-shot | class word + examples | chance | learnt / zero-shot |\n|---|---|---|---|---|---|')
-for (const [name, min] of [
-  ['2+ photos', 2],
-  ['3+ photos', 3]
-] as const) {
-  const t = half.filter((x) => counts.get(x.cls)! >= min)
-  const [l, w, we, c] = [mean(t.map((x) => x.learnt)), mean(t.map((x) => x.word)), mean(t.map((x) => x.wordAndExamples)), mean(t.map((x) => x.chance))]
-  console.log(`| ${new Set(t.map((x) => x.cls)).size} (${name}) | ${l.toFixed(3)} | ${w.toFixed(3)} | ${we.toFixed(3)} | ${c.toFixed(3)} | ${(l / w).toFixed(2)}x |`)
+    if (!values['end-to-end-only']) algorithmLevel(coco, classes, counts)
+    await endToEnd({
+      dataDir: join(tmp.dir, 'data'),
+      photoDir: join(tmp.dir, 'photos'),
+      labels: LABELS,
+      classes,
+      codeNames,
+      splits: Number(values['end-to-end-splits']),
+      seedOffset: SEED_OFFSET,
+      firstSearchRuns: Number(values['first-search-runs']),
+      script: fileURLToPath(import.meta.url)
+    })
+  } finally {
+    tmp.cleanup()
+  }
 }
 
-console.log('\nby number of examples (the rest of the class and half of the other photos ranked):')
-console.log('| examples | classes | code name, learnt | class word, zero-shot | class word + examples | chance |\n|---|---|---|---|---|---|')
-for (const n of [1, 3, 5, 10]) {
-  const { classes: eligible, trials } = growth(coco, classes, n)
+/** The sections on learnKeywordVector itself, on the photos' stored vectors. */
+function algorithmLevel(coco: Awaited<ReturnType<typeof indexCoco>>, classes: string[], counts: Map<string, number>): void {
+  const half = halfSplits(coco, classes)
+  console.log('\nhalf of each class as examples, the other half of the set ranked (mean AP over classes and splits):')
+  console.log('| classes | code name, learnt | class word, zero-shot | class word + examples | chance | learnt / zero-shot |\n|---|---|---|---|---|---|')
+  for (const [name, min] of [
+    ['2+ photos', 2],
+    ['3+ photos', 3]
+  ] as const) {
+    const t = half.filter((x) => counts.get(x.cls)! >= min)
+    const [l, w, we, c] = [mean(t.map((x) => x.learnt)), mean(t.map((x) => x.word)), mean(t.map((x) => x.wordAndExamples)), mean(t.map((x) => x.chance))]
+    console.log(`| ${new Set(t.map((x) => x.cls)).size} (${name}) | ${l.toFixed(3)} | ${w.toFixed(3)} | ${we.toFixed(3)} | ${c.toFixed(3)} | ${(l / w).toFixed(2)}x |`)
+  }
+
+  console.log('\nby number of examples (the rest of the class and half of the other photos ranked):')
+  console.log('| examples | classes | code name, learnt | class word, zero-shot | class word + examples | chance |\n|---|---|---|---|---|---|')
+  for (const n of [1, 3, 5, 10]) {
+    const { classes: eligible, trials } = growth(coco, classes, n)
+    console.log(
+      `| ${n} | ${eligible} | ${mean(trials.map((x) => x.learnt)).toFixed(3)} | ${mean(trials.map((x) => x.word)).toFixed(3)} | ${mean(trials.map((x) => x.wordAndExamples)).toFixed(3)} | ${mean(trials.map((x) => x.chance)).toFixed(3)} |`
+    )
+  }
+
+  const estimated = half.filter((x) => x.estimate?.ap != null)
+  const [est, measured] = [estimated.map((x) => x.estimate!.ap!), estimated.map((x) => x.learnt)]
+  const agree = estimated.filter((x) => x.estimate!.label === labelOf(x.learnt)).length
   console.log(
-    `| ${n} | ${eligible} | ${mean(trials.map((x) => x.learnt)).toFixed(3)} | ${mean(trials.map((x) => x.word)).toFixed(3)} | ${mean(trials.map((x) => x.wordAndExamples)).toFixed(3)} | ${mean(trials.map((x) => x.chance)).toFixed(3)} |`
+    `\nquality estimate (cross-validated on the examples) against the AP measured on the held-out half, ${estimated.length} keywords with 2+ examples:\n` +
+      `| mean estimate | mean measured | mean abs. difference | Pearson r | Spearman r | same label |\n|---|---|---|---|---|---|\n` +
+      `| ${mean(est).toFixed(3)} | ${mean(measured).toFixed(3)} | ${mean(est.map((e, i) => Math.abs(e - measured[i]))).toFixed(3)} | ${pearson(est, measured).toFixed(2)} | ${pearson(ranks(est), ranks(measured)).toFixed(2)} | ${((100 * agree) / estimated.length).toFixed(0)}% |`
   )
+  const byLabel = (['reliable', 'fair', 'needs more examples'] as const).map((label) => {
+    const t = half.filter((x) => x.estimate?.label === label)
+    return `| ${label} | ${t.length} | ${t.length ? mean(t.map((x) => x.learnt)).toFixed(3) : '-'} |`
+  })
+  console.log('| estimated label | keywords | mean measured AP |\n|---|---|---|\n' + byLabel.join('\n'))
+
+  timing(coco, coco.dim)
+  timing(coco, 300)
 }
 
-const estimated = half.filter((x) => x.estimate?.ap != null)
-const [est, measured] = [estimated.map((x) => x.estimate!.ap!), estimated.map((x) => x.learnt)]
-const agree = estimated.filter((x) => x.estimate!.label === labelOf(x.learnt)).length
-console.log(
-  `\nquality estimate (cross-validated on the examples) against the AP measured on the held-out half, ${estimated.length} keywords with 2+ examples:\n` +
-    `| mean estimate | mean measured | mean abs. difference | Pearson r | Spearman r | same label |\n|---|---|---|---|---|---|\n` +
-    `| ${mean(est).toFixed(3)} | ${mean(measured).toFixed(3)} | ${mean(est.map((e, i) => Math.abs(e - measured[i]))).toFixed(3)} | ${pearson(est, measured).toFixed(2)} | ${pearson(ranks(est), ranks(measured)).toFixed(2)} | ${((100 * agree) / estimated.length).toFixed(0)}% |`
-)
-const byLabel = (['reliable', 'fair', 'needs more examples'] as const).map((label) => {
-  const t = half.filter((x) => x.estimate?.label === label)
-  return `| ${label} | ${t.length} | ${t.length ? mean(t.map((x) => x.learnt)).toFixed(3) : '-'} |`
-})
-console.log('| estimated label | keywords | mean measured AP |\n|---|---|---|\n' + byLabel.join('\n'))
-
-timing(coco, coco.dim)
-timing(coco, 300)
+if (values['first-search-child']) await firstSearchChild(values['first-search-child'], values.query!, values['learn-first']!)
+else await main()

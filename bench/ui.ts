@@ -3,14 +3,16 @@
  * - first meaningful paint of a 100k-photo library (navigation to the first thumbnails drawn);
  * - frame times while scrolling that library (requestAnimationFrame deltas), slow and fast;
  * - a jump deep into it, to the thumbnails drawn there;
- * - search to results on screen, as the browser sees it, on the real ConSE pack and COCO photos.
+ * - search to results on screen, as the browser sees it, on the real ConSE pack and COCO photos;
+ * - review by tag of a tag suggested for 10,000 photos: to the first screenful, and a batch accept
+ *   of 1,000 selected photos to the grid redrawn (see uiReview.ts).
  *
  * The server is the real `sdl-tagger serve` with a real library (the COCO photos, indexed with
  * the ConSE pack). The 100k library is the page's listPhotos answered with synthetic pages
  * (page.route), and thumbnails with a few real JPEG thumbnails by id, so the figures measure the
  * window, not indexing 100k files.
  *
- *   npm run bench:ui -- [--photos 100000] [--queries dog,train,"red car" | truck]
+ *   npm run bench:ui -- [--photos 100000] [--queries dog,train,"red car" | truck] [--review-photos 10000] [--only review]
  */
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -21,11 +23,15 @@ import type { PhotoPage, PhotoPageRequest, PhotoSummary } from '../src/shared/ap
 import { runCliCaptured } from '../test/helpers/runCliCaptured'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../test/helpers/sharedData'
 import { launchChromium, startWebServer } from '../test/e2e/harness'
+import { reviewFigures } from './uiReview'
 
 const { values } = parseArgs({
   options: {
     photos: { type: 'string', default: '100000' },
-    queries: { type: 'string', default: 'dog,train,pizza,clock,giraffe | zebra,street -car' }
+    queries: { type: 'string', default: 'dog,train,pizza,clock,giraffe | zebra,street -car' },
+    'review-photos': { type: 'string', default: '10000' },
+    /** `review`: only the review figures. */
+    only: { type: 'string' }
   }
 })
 const PHOTOS = Number(values.photos)
@@ -43,6 +49,14 @@ async function main(): Promise<void> {
   const chromiumPath = spawnSync(process.execPath, ['scripts/ensure-chromium.mjs'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).stdout.trim()
   const built = spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] })
   if (built.status !== 0) throw new Error('electron-vite build failed')
+
+  const reviewBrowser = await launchChromium(chromiumPath)
+  try {
+    for (const line of await reviewFigures(reviewBrowser, Number(values['review-photos']))) console.log(line)
+  } finally {
+    await reviewBrowser.close()
+  }
+  if (values.only === 'review') return
 
   const tmp = tempDir('sdl-tagger-bench-ui-')
   const dataDir = join(tmp.dir, 'data')
@@ -65,6 +79,7 @@ async function main(): Promise<void> {
     width: 4000,
     height: 3000,
     takenAt: null,
+    capturedAt: null,
     status: 'ok',
     offline: false
   })

@@ -79,7 +79,7 @@ try {
     for (const id of ids.own) tags.setPhotoTag(id, WORDS[(id + 2) % WORDS.length], 'rejected')
   })()
   await measure('3. one tag rejected per photo (update ours)', () => xmp.exportSidecars({ folder: folders.own }))
-  await measure('4. Lightroom sidecars updated (photo.xmp)', () => xmp.exportSidecars({ folder: folders.lightroom, naming: 'adobe' }))
+  await measure('4. Lightroom sidecars updated (photo.xmp)', () => xmp.exportSidecars({ folder: folders.lightroom, for: 'lightroom' }))
   const leftovers = readdirSync(folders.own).filter((f) => f.includes('.sdl-tagger-'))
   if (leftovers.length) console.log(`temporary files left behind: ${leftovers.length}`)
 } finally {

@@ -1,6 +1,8 @@
+import type { ScoreScale } from './confidence'
 import type { FolderInfo } from './library'
 import type { ModelInfo, TagScore } from './models'
-import type { SearchHit } from './search'
+import type { SearchHit, SearchResponse } from './search'
+import type { XmpFileChange, XmpSidecarChoice, XmpSidecarsFor } from './xmp'
 
 /**
  * The one contract between the engine and every window onto it: the Electron renderer (IPC through
@@ -22,6 +24,8 @@ export interface ApiError {
   message: string
   /** What the user can do about it. */
   hint?: string
+  /** A query's unknown word and the near spellings the lexicon knows, which a window offers to search with instead. */
+  didYouMean?: { word: string; suggestions: string[] }
 }
 
 /**
@@ -67,6 +71,16 @@ export interface ImportModelRequest {
   vocabDir: string
   /** Pack name (default `sdl-nus-wide`). */
   name?: string
+  replace?: boolean
+}
+
+export interface AddModelRequest {
+  /** An ONNX pack file: an ONNX model that declares the SDL contract in its metadata (sdl.dim, sdl.rows, ...). */
+  onnxPath: string
+  /** Pack name (default: the file's name without `.onnx`). */
+  name?: string
+  /** A vocabulary folder in the official pickle format, for a model that brings none. */
+  vocabDir?: string
   replace?: boolean
 }
 
@@ -153,11 +167,65 @@ export interface PurgeMissingRequest {
   olderThanDays?: number
 }
 
+export interface BrowseFolderRequest {
+  /** The folder to list: the home folder when absent; `~` and paths relative to the home folder expand. */
+  path?: string
+  /** Also list the model files (`.onnx`, `.pth`) in it, for picking one. */
+  files?: 'models'
+}
+
+export interface BrowseEntry {
+  name: string
+  kind: 'folder' | 'file'
+  /** False where the user the engine runs as cannot open it. */
+  readable: boolean
+}
+
+/** One folder's subfolders (hidden ones left out), as web mode's folder browser shows them: names only. */
+export interface FolderListing {
+  /** The folder's real absolute path. */
+  path: string
+  /** null at the top of the file system. */
+  parent: string | null
+  home: string
+  entries: BrowseEntry[]
+  /** Entries left out beyond the most one listing holds. */
+  more: number
+}
+
+/** What importing the keywords photos already have found (XMP sidecars and the photos' own metadata). */
+export interface KeywordImportReport {
+  /** Photos looked at. */
+  photos: number
+  /** Photos that had at least one keyword. */
+  withKeywords: number
+  /** Keywords newly stored as the user's own. */
+  imported: number
+  /** Sidecars or photos that could not be read, with the reason. */
+  skipped: PhotoError[]
+}
+
 export interface PhotoPageRequest {
   offset: number
   limit: number
   /** Only the photos of this library folder. */
   folder?: string
+  /** 'date' (the default): newest capture first, then by path; 'path': by path. */
+  sort?: PhotoSort
+  /** Only the photos these date terms keep: a query of date terms alone, e.g. `year:2023 -after:2023-07`. */
+  dates?: string
+  /** Also answer the listing's month sections (date order only): the grid's headers. */
+  sections?: boolean
+}
+
+export type PhotoSort = 'date' | 'path'
+
+/** A month of the listing in date order: its photos are `count` consecutive entries from `start`. */
+export interface PhotoSection {
+  /** 'YYYY-MM' of the capture date. */
+  month: string
+  start: number
+  count: number
 }
 
 /** What the grid needs of a photo. Width and height are as displayed (after EXIF rotation). */
@@ -169,6 +237,8 @@ export interface PhotoSummary {
   width: number | null
   height: number | null
   takenAt: string | null
+  /** What the date order and date terms go by: takenAt's wall clock ('YYYY-MM-DDTHH:MM:SS'), else the file's modification time, local. */
+  capturedAt: string | null
   status: 'ok' | 'error'
   offline: boolean
 }
@@ -177,8 +247,10 @@ export interface PhotoPage {
   /** Photos in the library (of the folder asked for), for the grid's scroll height. */
   total: number
   offset: number
-  /** In path order, so pages are stable while nothing changes. */
+  /** In the order asked for, each ending in the path, so pages are stable while nothing changes. */
   photos: PhotoSummary[]
+  /** Asked for with `sections`: every month of the whole listing, newest first. */
+  sections?: PhotoSection[]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,10 +272,13 @@ export interface ApiSearchHit extends SearchHit {
 
 export interface ApiSearchResponse {
   query: string
+  order: SearchResponse['order']
   model: string
   /** Photos in the search index. */
   photos: number
   hits: ApiSearchHit[]
+  /** Where the active model's scores become "likely" and "very likely"; null while no photo is scored. */
+  scale: ScoreScale | null
   /** True when a newer search started before this one finished: its hits were dropped, show the newer ones. */
   superseded: boolean
   elapsedMs: number
@@ -235,6 +310,8 @@ export interface PhotoTagsState {
   decided: DecidedTag[]
   /** Suggested tags not decided yet, best first (`unseen`: never seen in training, zero-shot). */
   suggestions: TagScore[]
+  /** Where the active model's scores become "likely" and "very likely"; null while no photo is scored. */
+  scale: ScoreScale | null
 }
 
 /** One of the photo's principal vectors (SDL's K=7 "facets"), described by its nearest words. */
@@ -245,7 +322,19 @@ export interface Facet {
   nearestWords: Array<{ word: string; score: number }>
 }
 
+/** One file of a photo: a RAW shot as RAW+JPEG is one photo of two files. */
+export interface PhotoFile {
+  path: string
+  size: number
+  /** Whether the photo's pixels (its tags, thumbnail and view) come from this file. */
+  shown: boolean
+  /** Why it could not be read; null where it could. */
+  reason: string | null
+}
+
 export interface PhotoDetails extends PhotoSummary {
+  /** Its files: the photo's own (`path`) first, then the JPEG paired with a RAW. */
+  files: PhotoFile[]
   /** The library folder it is in; null once its folder was taken out of the library. */
   folder: string | null
   /** When its file was found gone (it is kept with its tags until purged); null while it is there. */
@@ -269,17 +358,110 @@ export interface PhotoDetailsOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// XMP export and settings
+// Tagging many photos at once, and the history that undoes it
 
-export type XmpNaming = 'photo.jpg.xmp' | 'photo.xmp'
+/** What a tagging action does: `remove-tag` forgets the photo's decision on the tag (it is not filed as rejected). */
+export type TagAction = 'accept' | 'reject' | 'add-tag' | 'remove-tag'
+
+export interface TagPhotosRequest {
+  photos: PhotoId[]
+  tag: string
+  action: TagAction
+}
+
+/** One photo's tag before and after a step; null: the photo had no decision on it. */
+export interface TagStepChange {
+  photo: PhotoId
+  path: string
+  before: PhotoTagState | null
+  after: PhotoTagState | null
+}
+
+/** One undoable tagging action: one tag, the photos it changed. */
+export interface TagStep {
+  action: TagAction
+  tag: string
+  /** When the action was taken. */
+  at: string
+  changes: TagStepChange[]
+}
+
+/** How many steps undo and redo can take (the history lives in the library, so every window and the CLI share it). */
+export interface TagHistoryState {
+  undo: number
+  redo: number
+}
+
+export interface TagPhotosReport {
+  /** The keyword as spelled (the first spelling given, if it existed already). */
+  tag: string
+  /** The step recorded; null when no photo changed (all had the tag in that state already, or none could take it). */
+  step: TagStep | null
+  /** Photos that had the tag in that state already. */
+  unchanged: PhotoId[]
+  /** Photos that could not take it, each with the reason; the others went on. */
+  failed: Array<{ photo: PhotoId; path: string | null; reason: string; hint?: string }>
+  history: TagHistoryState
+}
+
+export interface TagUndoReport {
+  /** The step undone or redone, with the changes it put back; null when there was none to take. */
+  step: TagStep | null
+  /** Photos whose tag changed since the step (keywords imported from sidecars, say): left as they are. */
+  kept: TagStepChange[]
+  history: TagHistoryState
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review by tag: one tag's suggestions decided for many photos at once
+
+/** A tag suggested for undecided photos (among each one's best suggestions, as the photo view lists them). */
+export interface ReviewTag {
+  tag: string
+  /** Photos it is suggested for and that have no decision on it yet. */
+  photos: number
+  /** Its mean score over those photos. */
+  meanScore: number
+  /** Not among the tags the model was trained on (zero-shot). */
+  unseen: boolean
+  /** A keyword of the user's, suggested from the vector learned from this many of their photos. */
+  learnedFrom?: number
+}
+
+export interface ReviewPageRequest {
+  offset: number
+  limit: number
+}
+
+export interface ReviewPhoto extends PhotoSummary {
+  /** The tag's score for this photo. */
+  score: number
+}
+
+/** One page of the photos a tag is suggested for, undecided, best first. */
+export interface ReviewPage {
+  tag: string
+  total: number
+  offset: number
+  photos: ReviewPhoto[]
+}
+
+// ---------------------------------------------------------------------------------------------
+// XMP export and settings
 
 export interface XmpExportRequest {
   /** Only say what would be written. */
   dryRun: boolean
+  /** Only these photos (and a RAW+JPEG pair's other half, which shares the sidecar); the whole library when absent. */
+  photos?: PhotoId[]
   /** Suggested tags scoring below this are not exported (accepted and own tags always are). */
   minScore?: number
-  /** Sidecar file naming (default: the settings' xmpNaming). */
-  naming?: XmpNaming
+  /** Whom new sidecars are named for (default: the settings' xmpFor). */
+  for?: XmpSidecarsFor
+  /** Also write the keywords into JPEG, TIFF, DNG and HEIC files (default: the settings' xmpEmbed). */
+  embed?: boolean
+  /** A photo written into keeps its modification time (default: the settings' xmpKeepModified). */
+  keepModified?: boolean
 }
 
 export interface XmpExportEntry {
@@ -304,8 +486,12 @@ export interface XmpExportReport {
   failed: number
   /** Per sidecar written or to be written, and per photo skipped; for a dry run, what would be written. */
   entries: XmpExportEntry[]
-  /** Things to know that did not stop a sidecar, e.g. two photos sharing one. */
+  /** Things to know that did not stop a sidecar, e.g. two photos sharing one, or which of a photo's two sidecars was used and why. */
   warnings?: string[]
+  /** Photos with sidecars under both names: the one used and why. */
+  choices?: XmpSidecarChoice[]
+  /** With `embed`: the photo files written into (for a dry run: that would be) and those that needed nothing; failures are in `entries`. */
+  embedded?: { written: number; unchanged: number; files: XmpFileChange[] }
 }
 
 export type Theme = 'system' | 'light' | 'dark'
@@ -325,7 +511,16 @@ export interface AppSettings {
    * look for them.
    */
   xmpRoot: string | null
-  xmpNaming: XmpNaming
+  /**
+   * Whom new sidecars are for: `photo.xmp` (Lightroom, Capture One) or `photo.ext.xmp` (darktable,
+   * digiKam); `auto` names them as the folder's other sidecars are, else `photo.ext.xmp`. A photo's
+   * existing sidecar is always the one updated.
+   */
+  xmpFor: XmpSidecarsFor
+  /** Export also writes the keywords into JPEG, TIFF, DNG and HEIC files (metadata only, image data checked unchanged). */
+  xmpEmbed: boolean
+  /** A photo file written into keeps its modification time. */
+  xmpKeepModified: boolean
   /** Follow the library folders for changes while the app runs. */
   watchFolders: boolean
   /**
@@ -333,7 +528,16 @@ export interface AppSettings {
    * 0 keeps missing photos until they are purged by hand.
    */
   missingGraceDays: number
+  /** Advanced: the model's raw scores beside the plain words ("very likely"), and which tags it was trained on. */
+  showScores: boolean
+  /** Photo grids show each photo's file name under it; it is always the tile's tooltip and spoken name. */
+  showFileNames: boolean
+  /** About how wide the grids' thumbnails are, in CSS pixels (THUMBNAIL_SIZES); each row is stretched to fill the grid. */
+  thumbnailSize: number
 }
+
+/** The thumbnail sizes the size control offers, in CSS pixels; past 320, the thumbnails made (image/thumbnails.ts) would be blown up. */
+export const THUMBNAIL_SIZES = { min: 96, max: 320, step: 16 } as const
 
 export const DEFAULT_SETTINGS: AppSettings = {
   topN: 10,
@@ -341,9 +545,14 @@ export const DEFAULT_SETTINGS: AppSettings = {
   suggestionCount: 10,
   theme: 'system',
   xmpRoot: null,
-  xmpNaming: 'photo.jpg.xmp',
+  xmpFor: 'auto',
+  xmpEmbed: false,
+  xmpKeepModified: false,
   watchFolders: false,
-  missingGraceDays: 30
+  missingGraceDays: 30,
+  showScores: false,
+  showFileNames: false,
+  thumbnailSize: 176
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,12 +600,16 @@ export interface SdlTaggerApi {
   cancelModelInstall(): Promise<Result<{ cancelled: boolean }>>
   /** Converts a local official checkpoint; `model-install` events (phase 'import') meanwhile. */
   importModel(request: ImportModelRequest): Promise<Result<ModelInfo>>
+  /** Adds an ONNX pack file as a pack; `model-install` events (phase 'import') meanwhile. */
+  addModel(request: AddModelRequest): Promise<Result<ModelInfo>>
   activateModel(name: string): Promise<Result<ModelInfo>>
   removeModel(name: string): Promise<Result<{ removed: string }>>
 
   listFolders(): Promise<Result<FolderState[]>>
   addFolder(path: string): Promise<Result<FolderState>>
   removeFolder(path: string): Promise<Result<{ removed: string }>>
+  /** A folder's subfolders, for picking a folder (or a model file) where the window cannot ask the system. */
+  browseFolder(request?: BrowseFolderRequest): Promise<Result<FolderListing>>
   /** Indexes one folder again (starts a run like startIndexing({ folder })). */
   rescanFolder(path: string): Promise<Result<IndexingProgress>>
   /** Starts indexing and answers at once with the run's first progress; `indexing` events follow to the end. */
@@ -423,8 +636,20 @@ export interface SdlTaggerApi {
   rejectTag(id: PhotoId, tag: string): Promise<Result<PhotoTagsState>>
   /** A tag of the user's own: any word or phrase the lexicon knows. */
   addTag(id: PhotoId, tag: string): Promise<Result<PhotoTagsState>>
+  /** One action on one tag for many photos, in one transaction and one step of the tagging history. */
+  tagPhotos(request: TagPhotosRequest): Promise<Result<TagPhotosReport>>
+  /** Takes back the last tagging action (of any window or the CLI: the history is the library's). */
+  undoTagging(): Promise<Result<TagUndoReport>>
+  /** Applies again the tagging action undone last; a new action after an undo discards what redo would apply. */
+  redoTagging(): Promise<Result<TagUndoReport>>
+  /** The tags suggested for undecided photos, those suggested for the most photos first (ties: the higher mean score). */
+  reviewTags(): Promise<Result<ReviewTag[]>>
+  /** A page of the undecided photos `tag` is suggested for, best first. */
+  reviewTag(tag: string, request: ReviewPageRequest): Promise<Result<ReviewPage>>
 
   exportXmp(request: XmpExportRequest): Promise<Result<XmpExportReport>>
+  /** Stores the keywords the library's photos already have (sidecars and embedded) as the user's own tags. */
+  importKeywords(): Promise<Result<KeywordImportReport>>
 
   getSettings(): Promise<Result<AppSettings>>
   updateSettings(patch: Partial<AppSettings>): Promise<Result<AppSettings>>
@@ -439,11 +664,13 @@ export const API_METHODS = Object.keys({
   installModel: 1,
   cancelModelInstall: 1,
   importModel: 1,
+  addModel: 1,
   activateModel: 1,
   removeModel: 1,
   listFolders: 1,
   addFolder: 1,
   removeFolder: 1,
+  browseFolder: 1,
   rescanFolder: 1,
   startIndexing: 1,
   cancelIndexing: 1,
@@ -458,7 +685,13 @@ export const API_METHODS = Object.keys({
   acceptTag: 1,
   rejectTag: 1,
   addTag: 1,
+  tagPhotos: 1,
+  undoTagging: 1,
+  redoTagging: 1,
+  reviewTags: 1,
+  reviewTag: 1,
   exportXmp: 1,
+  importKeywords: 1,
   getSettings: 1,
   updateSettings: 1
 } satisfies Record<ApiMethod, 1>) as ApiMethod[]

@@ -25,4 +25,6 @@ export interface TagScore {
   score: number
   /** True for tags the model never saw in training (zero-shot). */
   unseen: boolean
+  /** A keyword of the user's, suggested by the vector learned from this many photos that carry it. */
+  learnedFrom?: number
 }

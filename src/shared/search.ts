@@ -11,10 +11,17 @@ export interface SearchHit {
    * principalVector is then -1 and nearestWords empty.
    */
   match: { term: string; principalVector: number; nearestWords: string[]; tagged: boolean }
+  /** In date order only: the capture date the photo is ordered by (PhotoSummary.capturedAt). */
+  capturedAt?: string | null
 }
 
 export interface SearchResponse {
   query: string
+  /**
+   * 'relevance': best first. 'date': the query has no word to rank by (only date terms, maybe
+   * with excluded words), so its photos come newest capture first, each with score 0.
+   */
+  order: 'relevance' | 'date'
   model: string
   /** Photos in the search index (embedded by the model). */
   photos: number

@@ -141,6 +141,16 @@ describe('lexicon with the real GloVe vectors (cache built once)', () => {
       expect(completions.every((w) => w.startsWith('bea'))).toBe(true)
       expect(lexicon.complete('red ca')).toContain('red car')
     })
+
+    it("completes with the model's vocabulary first, then common words only", () => {
+      // Further down GloVe's frequency order come 'dogg' (Snoop Dogg) and 'dogma': no help in finding photos.
+      expect(lexicon.complete('dog', 6)).toEqual(['dog', 'dogs', 'dogged'])
+      const vocabulary = ['kitten', 'kite', 'sofa']
+      const completions = lexicon.complete('k', 5, vocabulary)
+      expect(completions.slice(0, 2)).toEqual(['kite', 'kitten']) // the vocabulary's, the more frequent first
+      expect(completions.slice(2).every((w) => w.startsWith('k') && glove.index(w)! < 20_000 && !vocabulary.includes(w))).toBe(true)
+      expect(lexicon.complete('so', 1, vocabulary)).toEqual(['sofa'])
+    })
   })
 
   describe('for the official SDL vocabulary (fastText space)', () => {

@@ -49,8 +49,11 @@ describe('search index extended with new photos', () => {
     return out
   }
 
-  /** What a search service of its own is built from: the engine's library, tags, tagger and pack. */
-  const searchParts = async () => ({ library: await engine.library(), tags: (await engine.repositories()).tags, tagger: await engine.tagger(), pack: engine.pack })
+  /** What a search service of its own is built from: the engine's library, tags, learned keywords, tagger and pack. */
+  const searchParts = async () => {
+    const { tags, learnedKeywords, catalog } = await engine.repositories()
+    return { library: await engine.library(), tags, learnedKeywords, tagger: await engine.tagger(), pack: engine.pack, catalog }
+  }
 
   /** What a fresh index says, built from scratch over the library as it is. */
   const fromScratch = async () => {

@@ -139,8 +139,8 @@ describe('web mode over a real library', () => {
 
   it('pages photos in path order with what the grid needs', async () => {
     const client = http()
-    const first = value(await client.listPhotos({ offset: 0, limit: 4 }))
-    const rest = value(await client.listPhotos({ offset: 4, limit: 4 }))
+    const first = value(await client.listPhotos({ offset: 0, limit: 4, sort: 'path' }))
+    const rest = value(await client.listPhotos({ offset: 4, limit: 4, sort: 'path' }))
     expect(first.total).toBe(6)
     expect(first.photos).toHaveLength(4)
     expect(rest.photos).toHaveLength(2)

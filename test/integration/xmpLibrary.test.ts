@@ -145,11 +145,11 @@ describe('XMP sidecars of the library', () => {
     const [top] = await tagger.suggestions(photo(0), { top: 1 })
     // Stopped before it started (Ctrl+C): nothing written, and the summary says so.
     const untouched = sidecarBytes()
-    const stopped = await xmp.exportSidecars({ folder, naming: 'adobe', minScore: top.score, top: 1 }, { signal: AbortSignal.abort() })
+    const stopped = await xmp.exportSidecars({ folder, for: 'lightroom', minScore: top.score, top: 1 }, { signal: AbortSignal.abort() })
     expect(stopped).toMatchObject({ written: 0, cancelled: true })
     expect(sidecarBytes()).toEqual(untouched)
 
-    const result = await xmp.exportSidecars({ folder, naming: 'adobe', minScore: top.score, top: 1 })
+    const result = await xmp.exportSidecars({ folder, for: 'lightroom', minScore: top.score, top: 1 })
     expect(result.skipped).toEqual([])
     const lightroom = result.changes.find((c) => c.sidecar === lightroomSidecar())!
     expect(lightroom).toMatchObject({ create: false, add: [top.tag], remove: [] })
@@ -157,11 +157,11 @@ describe('XMP sidecars of the library', () => {
     expect(k.subject).toEqual(['Paris', 'holiday, summer', 'Dog', ...(top.tag === 'dog' ? [] : [top.tag])])
     expect(k.hierarchical).toEqual(['Places|Europe|Paris', `AI|${top.tag}`])
 
-    // A RAW+JPEG pair shares IMG.xmp under Lightroom naming.
-    copyFileSync(photo(3), join(folder, `${stem(3)}.jpeg`))
+    // Two photos of one name share IMG.xmp under Lightroom naming (photo 2 has no sidecar of its own yet; photo 3's is photo.jpg.xmp).
+    copyFileSync(photo(2), join(folder, `${stem(2)}.jpeg`))
     await (await engine.library()).index()
-    const pair = await xmp.exportSidecars({ folder, naming: 'adobe', dryRun: true })
-    expect(pair.warnings.some((w) => w.includes(`${stem(3)}.xmp`) && w.includes('share'))).toBe(true)
+    const pair = await xmp.exportSidecars({ folder, for: 'lightroom', dryRun: true })
+    expect(pair.warnings.some((w) => w.includes(`${stem(2)}.xmp`) && w.includes('share'))).toBe(true)
   })
 
   it('reports a malformed sidecar and a sidecar that is a folder, leaving them as they were, through the CLI', async () => {
@@ -187,5 +187,11 @@ describe('XMP sidecars of the library', () => {
     expect(human.stdout).toMatch(/sidecars would be written, \d+ unchanged, 1 skipped \(dry run/)
     const usage = await cli('export-xmp', '--naming', 'darktable')
     expect(usage.code).toBe(2)
+    // The option --for replaced still works in scripts: adobe names sidecars as for Lightroom.
+    const older = await cli('--json', 'export-xmp', folder, '--dry-run', '--naming', 'adobe')
+    const lightroom = await cli('--json', 'export-xmp', folder, '--dry-run', '--for', 'lightroom')
+    const darktable = await cli('--json', 'export-xmp', folder, '--dry-run', '--for', 'darktable')
+    expect(older.stdout).toBe(lightroom.stdout)
+    expect(older.stdout).not.toBe(darktable.stdout)
   })
 })

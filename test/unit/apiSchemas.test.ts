@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
 import { API_METHODS, type ApiMethod, type SdlTaggerApi } from '../../src/shared/api'
 import { checkApiArgs, validatedApi } from '../../src/main/engine/api/apiSchemas'
 import { SettingsStore } from '../../src/main/engine/api/settingsStore'
@@ -76,7 +77,7 @@ describe('API argument schemas', () => {
       ['search', ['dog', { all: 'yes' }], 'search: argument \'options.all\' must be true or false (got "yes")'],
       ['getPhoto', [1, { minScore: Number.POSITIVE_INFINITY }], "getPhoto: argument 'options.minScore' must be a number (got Infinity)"],
       ['complete', ['dog', 51], "complete: argument 'limit' must be a whole number from 1 to 50 (got 51)"],
-      ['exportXmp', [{ dryRun: true, naming: 'sidecar' }], "exportXmp: argument 'request.naming' must be 'photo.jpg.xmp' or 'photo.xmp' (got \"sidecar\")"],
+      ['exportXmp', [{ dryRun: true, for: 'bridge' }], "exportXmp: argument 'request.for' must be 'auto', 'lightroom', 'darktable', 'digikam', 'capture-one' (got \"bridge\")"],
       ['exportXmp', [null], "exportXmp: argument 'request' must be an object (got null)"],
       ['purgeMissing', [{ olderThanDays: 1e9 }], "purgeMissing: argument 'request.olderThanDays' must be at most 36500 days (got 1000000000)"],
       ['setWatching', [() => true], "setWatching: argument 'enabled' must be true or false (got a function)"],
@@ -97,6 +98,10 @@ describe('API argument schemas', () => {
     expect(checkApiArgs('updateSettings', [{ xmpRoot: 'AI|auto' }])).toMatchObject({ message: "Setting 'xmpRoot' the hierarchy root 'AI|auto' must not contain '|' or '/'" })
     expect(checkApiArgs('updateSettings', [{ xmpRoot: 'r'.repeat(101) }])).toMatchObject({ message: "Setting 'xmpRoot' must be at most 100 characters" })
     expect(checkApiArgs('updateSettings', [[1, 2]])).toMatchObject({ message: 'Settings must be an object of setting names and values' })
+    expect(checkApiArgs('updateSettings', [{ thumbnailSize: 1000 }])).toEqual({ message: "Setting 'thumbnailSize' must be a whole number from 96 to 320", hint: 'Got 1000.' })
+    expect(checkApiArgs('updateSettings', [{ thumbnailSize: 150.5 }])).toMatchObject({ message: "Setting 'thumbnailSize' must be a whole number from 96 to 320" })
+    expect(checkApiArgs('updateSettings', [{ showFileNames: 'yes' }])).toMatchObject({ message: "Setting 'showFileNames' must be true or false" })
+    expect(checkApiArgs('updateSettings', [{ thumbnailSize: 96, showFileNames: true }])).toBeNull()
   })
 })
 
@@ -111,6 +116,13 @@ describe('the settings store', () => {
     await expect(store.update({ minScore: 'high' })).rejects.toMatchObject({ message: "Setting 'minScore' must be a number, or null for no floor", hint: 'Got "high".' })
     await expect(store.update(nested(5000))).rejects.toMatchObject({ message: 'Settings must be an object of setting names and values' })
     expect(await store.update({ minScore: 0.25, suggestionCount: 200 })).toMatchObject({ topN: 10, minScore: 0.25, suggestionCount: 200 })
+  })
+
+  it('keeps the grids’ look: no file names by default, and the thumbnail size chosen', async () => {
+    const dir = join(tmp.dir, 'grid')
+    expect(await new SettingsStore(dir).get()).toMatchObject({ showFileNames: false, thumbnailSize: 176 })
+    await new SettingsStore(dir).update({ thumbnailSize: 256, showFileNames: true })
+    expect(await new SettingsStore(dir).get()).toMatchObject({ showFileNames: true, thumbnailSize: 256 })
   })
 })
 

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { API_METHODS, type ApiEvent, EVENT_CHANNEL, type SdlTaggerBridge, ipcChannel } from '../../src/shared/api'
+import { PICK_CHANNEL, PICK_KINDS, type ShellBridge } from '../../src/shared/shell'
 import { forwardEvents, registerApiHandlers } from '../../src/main/app/ipc'
+import { type DialogLike, pickerOptions, registerPickerHandler } from '../../src/main/app/pickers'
 import { createEngineApi } from '../../src/main/engine/api/engineApi'
 import { EventHub } from '../../src/main/engine/api/eventHub'
 import { recordingApi } from '../helpers/apiCalls'
@@ -80,7 +82,8 @@ describe('IPC wiring', () => {
         invoke,
         on: (channel: string, l: (...a: unknown[]) => void) => listeners.set(channel, l),
         off: (channel: string) => listeners.delete(channel)
-      }
+      },
+      webUtils: { getPathForFile: (file: { name: string }) => `/dropped/${file.name}` }
     }))
     await import('../../src/preload/index')
     const bridge = exposed.sdlTagger as SdlTaggerBridge
@@ -92,6 +95,68 @@ describe('IPC wiring', () => {
     expect(got).toEqual([{ type: 'notice', message: 'hi' }])
     off()
     expect(listeners.has(EVENT_CHANNEL)).toBe(false)
+
+    // The shell's own part: the picker's one channel, and a dropped folder's path from Electron.
+    const shell = exposed.sdlShell as ShellBridge
+    expect(Object.keys(shell).sort()).toEqual(['pathOf', 'pick'])
+    expect(await shell.pick('folder')).toEqual({ ok: true, value: [PICK_CHANNEL, ['folder']] })
+    expect(shell.pathOf({ name: 'Holidays 2024' } as File)).toBe('/dropped/Holidays 2024')
+    expect(Object.keys(exposed).sort()).toEqual(['sdlShell', 'sdlTagger'])
     vi.doUnmock('electron')
+  })
+})
+
+describe('the system pickers', () => {
+  /** A dialog that records what it was asked and answers as the user would. */
+  function fakeDialog(answer: { canceled: boolean; filePaths: string[] }) {
+    const asked: Array<[unknown, Parameters<DialogLike['showOpenDialog']>[1]]> = []
+    const dialog: DialogLike = {
+      showOpenDialog: async (window, options) => {
+        asked.push([window, options])
+        return answer
+      }
+    }
+    return { dialog, asked }
+  }
+  const window = { id: 'the window that asked' }
+
+  it('opens the folder picker modal to the window that asked and answers the folder chosen', async () => {
+    const ipc = fakeIpcMain()
+    const { dialog, asked } = fakeDialog({ canceled: false, filePaths: ['/home/ana/Pictures'] })
+    const windowOf = vi.fn(() => window)
+    registerPickerHandler(ipc, dialog, windowOf)
+    expect(await ipc.invoke(PICK_CHANNEL, 'folder')).toEqual({ ok: true, value: '/home/ana/Pictures' })
+    expect(windowOf).toHaveBeenCalledWith({ sender: {} })
+    expect(asked).toEqual([[window, pickerOptions('folder')]])
+    expect(asked[0][1].properties).toEqual(['openDirectory'])
+  })
+
+  it('answers null when the user cancels', async () => {
+    const ipc = fakeIpcMain()
+    registerPickerHandler(ipc, fakeDialog({ canceled: true, filePaths: [] }).dialog, () => window)
+    expect(await ipc.invoke(PICK_CHANNEL, 'onnx')).toEqual({ ok: true, value: null })
+  })
+
+  it('asks for a file of the kind wanted: an ONNX pack or a checkpoint; a folder for the vocabulary', () => {
+    expect(pickerOptions('onnx')).toMatchObject({ properties: ['openFile'], filters: [{ extensions: ['onnx'] }] })
+    expect(pickerOptions('checkpoint')).toMatchObject({ properties: ['openFile'], filters: [{ extensions: ['pth'] }] })
+    expect(pickerOptions('vocabulary').properties).toEqual(['openDirectory'])
+    for (const kind of PICK_KINDS) expect(pickerOptions(kind).title).toBeTruthy()
+  })
+
+  it('refuses a kind the contract lacks before any dialog opens, as an error envelope', async () => {
+    const ipc = fakeIpcMain()
+    const { dialog, asked } = fakeDialog({ canceled: false, filePaths: ['/etc'] })
+    registerPickerHandler(ipc, dialog, () => window)
+    expect(await ipc.invoke(PICK_CHANNEL, 'anything')).toEqual({ ok: false, error: { message: "pick: argument 'kind' must be one of folder, vocabulary, onnx, checkpoint" } })
+    expect(asked).toEqual([])
+  })
+
+  it('answers a failing dialog as an error envelope, and removes its handler', async () => {
+    const ipc = fakeIpcMain()
+    const remove = registerPickerHandler(ipc, { showOpenDialog: () => Promise.reject(new Error('no display')) }, () => window)
+    expect(await ipc.invoke(PICK_CHANNEL, 'folder')).toEqual({ ok: false, error: { message: 'no display' } })
+    remove()
+    expect(ipc.handlers.size).toBe(0)
   })
 })

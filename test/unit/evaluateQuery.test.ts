@@ -33,6 +33,7 @@ function randomTree(random: () => number, depth: number): QueryNode {
 function matchOf(node: QueryNode, terms: Map<string, TermScores>, p: number): boolean {
   switch (node.kind) {
     case 'term':
+    case 'date':
       return terms.get(node.text)!.applies[p] === 1
     case 'not':
       return !matchOf(node.child, terms, p)
@@ -48,6 +49,7 @@ function relevanceOf(node: QueryNode, terms: Map<string, TermScores>, p: number)
     case 'term':
       return terms.get(node.text)!.score[p]
     case 'not':
+    case 'date':
       return null
     default: {
       const values = node.children.map((c) => relevanceOf(c, terms, p)).filter((v): v is number => v !== null)
@@ -61,6 +63,8 @@ function passOf(node: QueryNode, terms: Map<string, TermScores>, p: number): boo
   switch (node.kind) {
     case 'term':
       return true
+    case 'date':
+      return matchOf(node, terms, p)
     case 'not':
       return !matchOf(node.child, terms, p)
     case 'and':
@@ -92,7 +96,7 @@ function plain(result: { matches: Uint32Array; relevance: Float32Array; kept: nu
 }
 
 function hasRelevance(node: QueryNode): boolean {
-  return node.kind === 'term' || (node.kind !== 'not' && node.children.some(hasRelevance))
+  return node.kind === 'term' || (node.kind !== 'not' && node.kind !== 'date' && node.children.some(hasRelevance))
 }
 
 describe('evaluateQuery', () => {

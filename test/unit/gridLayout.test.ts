@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { THUMBNAIL_SIZES } from '../../src/shared/api'
 import { gridGeometry, moveSelection, scrollToReveal, visibleRange } from '../../src/renderer/src/lib/gridLayout'
 
 describe('virtualized photo grid layout', () => {
@@ -8,6 +9,18 @@ describe('virtualized photo grid layout', () => {
     expect(g.cellSize * 5 + 8 * 4).toBeLessThanOrEqual(1000)
     expect(g.cellSize * 5 + 8 * 4).toBeGreaterThan(1000 - 5)
     expect(gridGeometry(100, 176, 8).columns).toBe(1)
+  })
+
+  it('gives a larger thumbnail size never smaller tiles, and tiles at least that size', () => {
+    for (let width = 200; width <= 2400; width += 37) {
+      let last = 0
+      for (let size = THUMBNAIL_SIZES.min; size <= Math.min(width, THUMBNAIL_SIZES.max); size += THUMBNAIL_SIZES.step) {
+        const { cellSize } = gridGeometry(width, size, 8)
+        expect(cellSize, `${size} px in ${width} px`).toBeGreaterThanOrEqual(Math.max(size, last))
+        last = cellSize
+      }
+    }
+    expect(gridGeometry(1000, 320, 8)).toMatchObject({ columns: 3, cellSize: 328 })
   })
 
   it('renders only the rows in view plus the overscan, at any depth of a 100k library', () => {

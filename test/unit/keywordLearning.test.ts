@@ -116,6 +116,29 @@ describe('learnKeywordVector', () => {
     expect(heldOutAp(learnt.vector)).toBeGreaterThan(heldOutAp(prior) + 0.5)
   })
 
+  it('starts from what a few examples share, not from the concepts the model is surest of in each', () => {
+    // Each positive: a different concept at full confidence, the keyword's own at a fifth of it.
+    const random = prng(21)
+    const hidden = randomUnit(random)
+    const concepts = Array.from({ length: 200 }, () => randomUnit(random))
+    const photo = (first: Float32Array, second: Float32Array | null) => {
+      const out = new Float32Array(DIM * ROWS)
+      for (let k = 0; k < ROWS; k++) {
+        const concept = k === 0 ? first : k === 1 && second ? second : concepts[Math.floor(random() * concepts.length)]
+        const weight = k === 0 ? 1 : k === 1 ? 0.2 : 0.05
+        for (let d = 0; d < DIM; d++) out[d * ROWS + k] = weight * concept[d]
+      }
+      return out
+    }
+    const confident = [0, 1, 2].map(() => randomUnit(random))
+    const positives = confident.map((c) => photo(c, hidden))
+    const negatives = Array.from({ length: 300 }, () => photo(concepts[Math.floor(random() * concepts.length)], null))
+    const start = learnKeywordVector({ positives, negatives, rows: ROWS, dim: DIM }, { ...KEYWORD_LEARNING, rounds: 0 }).vector
+    // The positives' mean principal vector instead would start nearer each confident concept than the keyword.
+    expect(cosine(start, hidden)).toBeGreaterThan(0.4)
+    for (const c of confident) expect(cosine(start, c)).toBeLessThan(cosine(start, hidden))
+  })
+
   it('gives the same vector for the same examples', () => {
     const a = experiment(10).learnt.vector
     const b = experiment(10).learnt.vector

@@ -4,7 +4,7 @@ import { openLibraryDatabase } from '../../src/main/engine/library/database'
 import { MIGRATIONS } from '../../src/main/engine/library/migrations'
 import { TagStore } from '../../src/main/engine/tagging/tagStore'
 import { checkRoot, emptyEntries, entriesForTag, importableKeywords, planIsEmpty, planKeywordChanges } from '../../src/main/engine/xmp/keywordFields'
-import { groupBySidecar, sidecarCandidates, sidecarPath } from '../../src/main/engine/xmp/sidecarPaths'
+import { FolderListing, placeSidecar, sidecarCandidates, sidecarPath } from '../../src/main/engine/xmp/sidecarPaths'
 import { XmpStore, exportSignature } from '../../src/main/engine/xmp/xmpStore'
 import { tempDir } from '../helpers/sharedData'
 
@@ -23,7 +23,9 @@ describe('XMP keyword planning', () => {
     const ours = { subject: ['cat'], hierarchical: ['AI|cat'], tagsList: ['AI/cat'] }
     const plan = planKeywordChanges(current, ['dog', 'beach'], 'AI', ours)
     // "Dog" is the user's own: no second "dog" next to it, and it never becomes ours.
-    expect(plan.add).toEqual({ subject: ['beach'], hierarchical: ['AI|dog', 'AI|beach'], tagsList: ['AI/dog', 'AI/beach'] })
+    // The new TagsList starts with the user's keywords in its form (digiKam reads it alone): `sunset` is nature/sunset's.
+    expect(plan.add).toEqual({ subject: ['beach'], hierarchical: ['AI|dog', 'AI|beach'], tagsList: ['nature/sunset', 'Dog', 'AI/dog', 'AI/beach'] })
+    expect(plan.seeded).toEqual({ subject: [], hierarchical: [], tagsList: ['nature/sunset', 'Dog'] })
     // Ours but already gone from the file (subject `cat`, TagsList `AI/cat`): nothing to remove there.
     expect(plan.remove).toEqual({ subject: [], hierarchical: ['AI|cat'], tagsList: [] })
     expect(plan.ours).toEqual({ subject: ['beach'], hierarchical: ['AI|dog', 'AI|beach'], tagsList: ['AI/dog', 'AI/beach'] })
@@ -63,17 +65,24 @@ describe('XMP keyword planning', () => {
     expect(importableKeywords([sidecar], 'Places').keywords.some((k) => k.text === 'Europe')).toBe(false)
   })
 
-  it('names sidecars both ways and groups RAW+JPEG pairs on photo.xmp', () => {
+  it('names sidecars both ways, updates the one that exists under any case, and names new ones for the program or as the folder does', () => {
     expect(sidecarPath('/p/IMG_1.CR2', 'ext')).toBe('/p/IMG_1.CR2.xmp')
     expect(sidecarPath('/p/IMG_1.CR2', 'adobe')).toBe('/p/IMG_1.xmp')
     expect(sidecarPath('/p/archive.tar.jpg', 'adobe')).toBe('/p/archive.tar.xmp')
     expect(sidecarCandidates('/p/a.jpg')).toEqual(['/p/a.jpg.xmp', '/p/a.xmp'])
-    const photos = [{ path: '/p/IMG_1.CR2' }, { path: '/p/IMG_1.JPG' }, { path: '/p/IMG_2.JPG' }]
-    expect([...groupBySidecar(photos, 'adobe')].map(([s, g]) => [s, g.length])).toEqual([
-      ['/p/IMG_1.xmp', 2],
-      ['/p/IMG_2.xmp', 1]
-    ])
-    expect(groupBySidecar(photos, 'ext').size).toBe(3)
+    const lightroomFolder = new FolderListing('/p', ['IMG_1.CR2', 'IMG_1.XMP', 'IMG_2.jpg', 'IMG_3.jpg', 'IMG_3.xmp', 'IMG_4.jpg', 'IMG_4.jpg.xmp'])
+    // Two photo.xmp against one photo.ext.xmp: the folder is Lightroom's.
+    expect(lightroomFolder.naming).toBe('adobe')
+    expect(placeSidecar('/p/IMG_1.CR2', lightroomFolder, 'darktable')).toEqual({ kind: 'existing', path: '/p/IMG_1.XMP' })
+    expect(placeSidecar('/p/IMG_4.jpg', lightroomFolder, 'lightroom')).toEqual({ kind: 'existing', path: '/p/IMG_4.jpg.xmp' })
+    expect(placeSidecar('/p/IMG_2.jpg', lightroomFolder, 'auto')).toEqual({ kind: 'new', path: '/p/IMG_2.xmp', why: 'most sidecars in /p are named photo.xmp' })
+    expect(placeSidecar('/p/IMG_2.jpg', lightroomFolder, 'digikam')).toMatchObject({ kind: 'new', path: '/p/IMG_2.jpg.xmp' })
+    const empty = new FolderListing('/q', ['a.jpg', 'b.nef'])
+    expect(empty.naming).toBeNull()
+    expect(placeSidecar('/q/a.jpg', empty, 'auto')).toEqual({ kind: 'new', path: '/q/a.jpg.xmp', why: 'photo.ext.xmp is the default' })
+    expect(placeSidecar('/q/b.nef', empty, 'capture-one')).toEqual({ kind: 'new', path: '/q/b.xmp', why: 'sidecars are for Capture One' })
+    const both = new FolderListing('/r', ['c.jpg', 'c.jpg.xmp', 'c.xmp'])
+    expect(placeSidecar('/r/c.jpg', both, 'lightroom')).toEqual({ kind: 'both', ext: '/r/c.jpg.xmp', adobe: '/r/c.xmp', preferred: 'adobe', why: 'sidecars are for Lightroom' })
     expect(exportSignature(['b', 'a'], 'AI')).toBe(exportSignature(['a', 'b'], 'AI'))
     expect(exportSignature(['a'], 'AI')).not.toBe(exportSignature(['a'], 'ML'))
   })

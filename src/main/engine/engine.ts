@@ -6,6 +6,7 @@ import type { EmbedResult } from './inference/embedPhotos'
 import { type ExecutionProviderChoice, defaultPrecheck, providerOrder } from './inference/executionProviders'
 import type { ModelSession, ProviderAttempt } from './inference/modelSession'
 import { ModelSessions } from './inference/modelSessions'
+import type { IndexRunner } from './library/indexer'
 import type { Library } from './library/library'
 import type { LibraryRepositories } from './library/repositories'
 import { ActivePack } from './models/activePack'
@@ -13,6 +14,7 @@ import type { PackManifest } from './models/packManifest'
 import { PackStore } from './models/packStore'
 import type { SearchService } from './search/searchService'
 import type { AutoTagger } from './tagging/autoTagger'
+import type { KeywordLearner } from './tagging/keywordLearner'
 import { scoreAllTags, topTags } from './tagging/scoreTags'
 import { ENGINE_VERSION } from './version'
 import type { XmpService } from './xmp/xmpService'
@@ -52,6 +54,7 @@ export class Engine {
   private opened: {
     repositories?: Promise<LibraryRepositories>
     tagger?: Promise<AutoTagger>
+    learner?: Promise<{ learner: KeywordLearner; unsubscribe: () => void }>
     library?: Promise<Library>
     search?: Promise<SearchService>
     xmp?: Promise<XmpService>
@@ -112,10 +115,34 @@ export class Engine {
   /** Tag suggestions, and the tags the user accepted, rejected or added. */
   tagger(): Promise<AutoTagger> {
     this.opened.tagger ??= (async () => {
-      const [{ AutoTagger }, { photos, tags }] = await Promise.all([import('./tagging/autoTagger'), this.repositories()])
-      return new AutoTagger({ photos, tags, pack: this.pack })
+      const [{ AutoTagger }, { photos, tags, history, learnedKeywords }] = await Promise.all([import('./tagging/autoTagger'), this.repositories()])
+      // Learning starts with tagging, so that the decisions made from here on are learned.
+      if (this.learnsKeywords) await this.keywordLearner()
+      return new AutoTagger({ photos, tags, history, learnedKeywords, pack: this.pack })
     })()
     return this.opened.tagger
+  }
+
+  /**
+   * Keeps the user's keywords learned in the background: told of every change to their photos by
+   * the tag store, and of every index run. Commands that answer with learned vectors call its
+   * learnStale() first.
+   */
+  async keywordLearner(): Promise<KeywordLearner> {
+    this.opened.learner ??= (async () => {
+      const [{ KeywordLearner }, { photos, tags, learnedKeywords }] = await Promise.all([import('./tagging/keywordLearner'), this.repositories()])
+      const learner = new KeywordLearner({ photos, learned: learnedKeywords, manifest: () => this.pack.manifest(), lexicon: async () => (await this.tagger()).lexicon() })
+      const unsubscribe = tags.onKeywordsChanged((keys) => learner.schedule(keys))
+      // Photos may have been tagged by another process (a CLI run) since this one last looked.
+      learner.schedule('all')
+      return { learner, unsubscribe }
+    })()
+    return (await this.opened.learner).learner
+  }
+
+  /** The index worker's own engine leaves learning to its main thread's. */
+  private get learnsKeywords(): boolean {
+    return this.opts.indexing !== 'for-main-thread'
   }
 
   /** The photo library in this data folder: its folders, indexing and watching. */
@@ -123,11 +150,12 @@ export class Engine {
     this.opened.library ??= (async () => {
       const [{ Library }, { photos }] = await Promise.all([import('./library/library'), this.repositories()])
       const indexing = this.opts.indexing ?? 'worker'
+      const runner = await this.indexer(indexing === 'worker')
       return new Library({
         store: photos,
         dataDir: this.dataDir,
         pack: this.pack,
-        indexer: await this.indexer(indexing === 'worker'),
+        indexer: this.learnsKeywords ? this.learningAfter(runner) : runner,
         indexesElsewhere: indexing === 'worker',
         // The index worker's main thread holds the lock for it.
         writerLock: indexing === 'for-main-thread' ? null : await this.writerLock(),
@@ -140,8 +168,13 @@ export class Engine {
   /** Free-text search over the library; its index is loaded on the first query. */
   search(): Promise<SearchService> {
     this.opened.search ??= (async () => {
-      const [{ SearchService }, library, tagger, { tags }] = await Promise.all([import('./search/searchService'), this.library(), this.tagger(), this.repositories()])
-      return new SearchService({ library, tags, tagger, pack: this.pack })
+      const [{ SearchService }, library, tagger, { tags, learnedKeywords, catalog }] = await Promise.all([
+        import('./search/searchService'),
+        this.library(),
+        this.tagger(),
+        this.repositories()
+      ])
+      return new SearchService({ library, tags, learnedKeywords, tagger, pack: this.pack, catalog })
     })()
     return this.opened.search
   }
@@ -150,6 +183,8 @@ export class Engine {
   xmp(): Promise<XmpService> {
     this.opened.xmp ??= (async () => {
       const [{ XmpService }, { photos, tags, sidecars }] = await Promise.all([import('./xmp/xmpService'), this.repositories()])
+      // Imported keywords are learned too.
+      if (this.learnsKeywords) await this.keywordLearner()
       return new XmpService({ photos, tags, sidecars, tagger: () => this.tagger() })
     })()
     return this.opened.xmp
@@ -166,9 +201,24 @@ export class Engine {
     await (await settled(opened.library))?.close()
     // Camera RAW previews are read by an ExifTool of the image module's own (thumbnails, the photo view, indexing in this thread).
     await (await import('./image/rawPreviewReader')).closeRawPreviewReader()
+    const learning = await settled(opened.learner)
+    learning?.unsubscribe()
+    await learning?.learner.close()
     await (await settled(opened.tagger))?.close()
     ;(await settled(opened.repositories))?.close()
     await this.sessions.close()
+  }
+
+  /** An index run changes which photos are there and embedded, so every keyword is checked again after it. */
+  private learningAfter(indexer: IndexRunner): IndexRunner {
+    return {
+      run: async (job, opts) => {
+        const summary = await indexer.run(job, opts)
+        ;(await this.keywordLearner()).schedule('all')
+        return summary
+      },
+      close: () => indexer.close()
+    }
   }
 
   /** The indexer in this thread, or the client of the index worker (which builds an engine of its own). */

@@ -21,6 +21,8 @@ const MAX_URL = 2048
 const MAX_SEARCH_RESULTS = 10_000
 /** The photo grid's largest page (EngineApi refuses more). */
 const MAX_PAGE = 2000
+/** The most photos one tagging action may name (a whole large library selected). */
+const MAX_TAGGED_PHOTOS = 100_000
 const MAX_OFFSET = 1_000_000_000
 /** The lexicon answers at most this many completions. */
 const MAX_COMPLETIONS = 50
@@ -36,6 +38,7 @@ const tag = text(MAX_TAG)
 const NOT_A_PHOTO_ID = 'must be a photo id, a whole number of at least 1'
 const photoId = z.int({ error: NOT_A_PHOTO_ID }).min(1, NOT_A_PHOTO_ID)
 const score = z.number()
+const photoIds = z.array(photoId).min(1, 'must name at least one photo').max(MAX_TAGGED_PHOTOS, `must name at most ${MAX_TAGGED_PHOTOS} photos`)
 /** A span of days back from now that a date can still be computed for. */
 const days = z.number().min(0, 'must be at least 0 days').max(36_500, 'must be at most 36500 days')
 
@@ -55,11 +58,13 @@ const SIGNATURES = {
   installModel: signature(['name', 'options?'], z.tuple([modelName, z.strictObject({ mirror: text(MAX_URL).optional(), replace: z.boolean().optional() }).optional()])),
   cancelModelInstall: signature([], z.tuple([])),
   importModel: signature(['request'], z.tuple([z.strictObject({ checkpointPath: path, vocabDir: path, name: modelName.optional(), replace: z.boolean().optional() })])),
+  addModel: signature(['request'], z.tuple([z.strictObject({ onnxPath: path, name: modelName.optional(), vocabDir: path.optional(), replace: z.boolean().optional() })])),
   activateModel: signature(['name'], z.tuple([modelName])),
   removeModel: signature(['name'], z.tuple([modelName])),
   listFolders: signature([], z.tuple([])),
   addFolder: signature(['path'], z.tuple([path])),
   removeFolder: signature(['path'], z.tuple([path])),
+  browseFolder: signature(['request?'], z.tuple([z.strictObject({ path: path.optional(), files: z.literal('models').optional() }).optional()])),
   rescanFolder: signature(['path'], z.tuple([path])),
   startIndexing: signature(['request?'], z.tuple([z.strictObject({ folder: path.optional() }).optional()])),
   cancelIndexing: signature([], z.tuple([])),
@@ -67,7 +72,19 @@ const SIGNATURES = {
   setWatching: signature(['enabled'], z.tuple([z.boolean()])),
   getMissing: signature([], z.tuple([])),
   purgeMissing: signature(['request?'], z.tuple([z.strictObject({ olderThanDays: days.optional() }).optional()])),
-  listPhotos: signature(['request'], z.tuple([z.strictObject({ offset: wholeNumber(0, MAX_OFFSET), limit: wholeNumber(1, MAX_PAGE), folder: path.optional() })])),
+  listPhotos: signature(
+    ['request'],
+    z.tuple([
+      z.strictObject({
+        offset: wholeNumber(0, MAX_OFFSET),
+        limit: wholeNumber(1, MAX_PAGE),
+        folder: path.optional(),
+        sort: z.enum(['date', 'path']).optional(),
+        dates: text(MAX_QUERY).optional(),
+        sections: z.boolean().optional()
+      })
+    ])
+  ),
   search: signature(
     ['query', 'options?'],
     z.tuple([
@@ -80,7 +97,34 @@ const SIGNATURES = {
   acceptTag: signature(['id', 'tag'], z.tuple([photoId, tag])),
   rejectTag: signature(['id', 'tag'], z.tuple([photoId, tag])),
   addTag: signature(['id', 'tag'], z.tuple([photoId, tag])),
-  exportXmp: signature(['request'], z.tuple([z.strictObject({ dryRun: z.boolean(), minScore: score.optional(), naming: SETTING_SCHEMAS.xmpNaming.optional() })])),
+  tagPhotos: signature(
+    ['request'],
+    z.tuple([
+      z.strictObject({
+        photos: photoIds,
+        tag,
+        action: z.enum(['accept', 'reject', 'add-tag', 'remove-tag'])
+      })
+    ])
+  ),
+  undoTagging: signature([], z.tuple([])),
+  redoTagging: signature([], z.tuple([])),
+  reviewTags: signature([], z.tuple([])),
+  reviewTag: signature(['tag', 'request'], z.tuple([tag, z.strictObject({ offset: wholeNumber(0, MAX_OFFSET), limit: wholeNumber(1, MAX_PAGE) })])),
+  importKeywords: signature([], z.tuple([])),
+  exportXmp: signature(
+    ['request'],
+    z.tuple([
+      z.strictObject({
+        dryRun: z.boolean(),
+        photos: photoIds.optional(),
+        minScore: score.optional(),
+        for: SETTING_SCHEMAS.xmpFor.optional(),
+        embed: SETTING_SCHEMAS.xmpEmbed.optional(),
+        keepModified: SETTING_SCHEMAS.xmpKeepModified.optional()
+      })
+    ])
+  ),
   getSettings: signature([], z.tuple([])),
   updateSettings: signature(['patch'], z.tuple([settingsPatchSchema]))
 } satisfies { [M in ApiMethod]: Signature<z.ZodType<Parameters<SdlTaggerApi[M]>> & z.ZodTuple> }

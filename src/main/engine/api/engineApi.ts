@@ -5,12 +5,15 @@ import { EventHub } from './eventHub'
 import { LIBRARY_METHODS, LibraryApi } from './libraryApi'
 import { MODEL_METHODS, ModelsApi } from './modelsApi'
 import { PHOTO_METHODS, PhotosApi } from './photosApi'
+import { REVIEW_METHODS, ReviewApi } from './reviewApi'
 import { SEARCH_METHODS, SearchApi } from './searchApi'
 import { SETTINGS_METHODS, SettingsApi } from './settingsApi'
 import { XMP_METHODS, XmpApi } from './xmpApi'
 
 /** Every method of the contract belongs to exactly one area: the compiler checks that none is left out. */
-type Covered = (typeof MODEL_METHODS | typeof LIBRARY_METHODS | typeof PHOTO_METHODS | typeof SEARCH_METHODS | typeof XMP_METHODS | typeof SETTINGS_METHODS)[number]
+type Covered = (
+  typeof MODEL_METHODS | typeof LIBRARY_METHODS | typeof PHOTO_METHODS | typeof REVIEW_METHODS | typeof SEARCH_METHODS | typeof XMP_METHODS | typeof SETTINGS_METHODS
+)[number]
 const everyMethodCovered: Record<Exclude<ApiMethod, Covered>, never> = {}
 void everyMethodCovered
 
@@ -40,8 +43,9 @@ export function createEngineApi(engine: Engine): EngineApi {
       bind(models, MODEL_METHODS),
       bind(library, LIBRARY_METHODS),
       bind(new PhotosApi(engine, events), PHOTO_METHODS),
+      bind(new ReviewApi(engine), REVIEW_METHODS),
       bind(new SearchApi(engine), SEARCH_METHODS),
-      bind(new XmpApi(engine), XMP_METHODS),
+      bind(new XmpApi(engine, events), XMP_METHODS),
       bind(new SettingsApi(engine, events, library), SETTINGS_METHODS)
     ) as SdlTaggerApi
   )

@@ -1,5 +1,6 @@
 import type { ApiError } from '../../../shared/api'
 import { SdlError } from '../errors'
+import { UnknownWordError } from '../search/unknownWordError'
 import { describeDatabaseError } from '../store/damage'
 
 /**
@@ -9,6 +10,8 @@ import { describeDatabaseError } from '../store/damage'
  */
 export function toApiError(err: unknown, dataDir?: string): ApiError {
   const plain = describeDatabaseError(err, dataDir) ?? err
+  if (plain instanceof UnknownWordError && plain.suggestions.length)
+    return { message: plain.message, hint: plain.hint, didYouMean: { word: plain.word, suggestions: plain.suggestions } }
   if (plain instanceof SdlError) return plain.hint === undefined ? { message: plain.message } : { message: plain.message, hint: plain.hint }
   return { message: plain instanceof Error ? plain.message : String(plain) }
 }

@@ -1,4 +1,6 @@
 import type {
+  BrowseFolderRequest,
+  FolderListing,
   FolderState,
   IndexingProgress,
   IndexingRequest,
@@ -12,17 +14,21 @@ import type {
 } from '../../../shared/api'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
+import { listFolder } from '../library/folderBrowser'
 import { requireFolder } from '../library/folderPaths'
+import { expandUserPath } from '../library/userPaths'
 import type { EventHub } from './eventHub'
 import { toApiError } from './errors'
 import { IndexingRuns } from './indexingRuns'
 import type { ModelsApi } from './modelsApi'
+import { parseDateFilter } from '../search/dateTerms'
 import { toResult } from './result'
 
 export const LIBRARY_METHODS = [
   'listFolders',
   'addFolder',
   'removeFolder',
+  'browseFolder',
   'rescanFolder',
   'startIndexing',
   'cancelIndexing',
@@ -32,6 +38,9 @@ export const LIBRARY_METHODS = [
   'purgeMissing',
   'listPhotos'
 ] as const
+
+/** What a model can be added or imported from: an ONNX pack, or an official checkpoint. */
+const MODEL_FILE_EXTENSIONS = ['.onnx', '.pth']
 
 /** Once a day at most while the app runs, the library is backed up; this is how often it is asked whether one is due. */
 const BACKUP_CHECK_MS = 60 * 60 * 1000
@@ -79,7 +88,7 @@ export class LibraryApi implements Pick<SdlTaggerApi, (typeof LIBRARY_METHODS)[n
 
   addFolder(path: string): Promise<Result<FolderState>> {
     return toResult(async () => {
-      const added = (await this.engine.library()).addFolder(path)
+      const added = (await this.engine.library()).addFolder(expandUserPath(path))
       this.events.emit({ type: 'library-changed', change: 'folders' })
       await this.restartWatching()
       return (await this.folderStates()).find((f) => f.path === added.path)!
@@ -94,6 +103,10 @@ export class LibraryApi implements Pick<SdlTaggerApi, (typeof LIBRARY_METHODS)[n
       await this.restartWatching()
       return { removed: path }
     }, this.engine.dataDir)
+  }
+
+  browseFolder(request: BrowseFolderRequest = {}): Promise<Result<FolderListing>> {
+    return toResult(() => listFolder(request.path, { fileExtensions: request.files === 'models' ? MODEL_FILE_EXTENSIONS : [] }), this.engine.dataDir)
   }
 
   rescanFolder(path: string): Promise<Result<IndexingProgress>> {
@@ -143,7 +156,11 @@ export class LibraryApi implements Pick<SdlTaggerApi, (typeof LIBRARY_METHODS)[n
     return toResult(async () => {
       const { catalog } = await this.engine.repositories()
       const folderId = request.folder === undefined ? undefined : requireFolder((await this.engine.library()).store, request.folder).id
-      return { total: catalog.count(folderId), offset: request.offset, photos: catalog.page(request.offset, request.limit, folderId) }
+      const listing = { folderId, dates: request.dates === undefined ? undefined : parseDateFilter(request.dates) }
+      const sort = request.sort ?? 'date'
+      const page: PhotoPage = { total: catalog.count(listing), offset: request.offset, photos: catalog.page(request.offset, request.limit, listing, sort) }
+      if (request.sections && sort === 'date') page.sections = catalog.sections(listing)
+      return page
     }, this.engine.dataDir)
   }
 

@@ -84,9 +84,11 @@ export class MediaService {
   async resolve(request: MediaRequest): Promise<MediaFile> {
     const library = await this.engine.library()
     const row = (await this.engine.repositories()).catalog.byId(request.id)
+    // A RAW+JPEG pair is viewed as its JPEG, the file it is tagged by, where that could be read.
+    const shown = row && (row.files.find((f) => f.shown)?.path ?? row.path)
     const decision = scopeMediaFile(request, {
-      libraryPath: row?.path,
-      realPath: row ? realOrNull(row.path) : null,
+      libraryPath: shown,
+      realPath: shown ? realOrNull(shown) : null,
       folders: library.store.folders().map((f) => realOrNull(f.path) ?? f.path)
     })
     if (!decision.allow) throw new MediaError(decision.status, decision.reason)

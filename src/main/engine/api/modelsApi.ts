@@ -1,15 +1,17 @@
-import type { EngineStatus, ImportModelRequest, InstallModelOptions, ModelCatalog, ModelInstallProgress, Result, SdlTaggerApi } from '../../../shared/api'
+import { basename } from 'node:path'
+import type { AddModelRequest, EngineStatus, ImportModelRequest, InstallModelOptions, ModelCatalog, ModelInstallProgress, Result, SdlTaggerApi } from '../../../shared/api'
 import type { ModelInfo } from '../../../shared/models'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import { catalogEntry, catalogNames } from '../models/catalog'
 import { installCatalogPack } from '../models/installPack'
-import { importSdlCheckpoint } from '../models/packBuilders'
+import { addOnnxModel, importSdlCheckpoint } from '../models/packBuilders'
+import { expandUserPath } from '../library/userPaths'
 import type { EventHub } from './eventHub'
 import { toResult } from './result'
 import { toApiError } from './errors'
 
-export const MODEL_METHODS = ['getStatus', 'listCatalog', 'installModel', 'cancelModelInstall', 'importModel', 'activateModel', 'removeModel'] as const
+export const MODEL_METHODS = ['getStatus', 'listCatalog', 'installModel', 'cancelModelInstall', 'importModel', 'addModel', 'activateModel', 'removeModel'] as const
 
 /** Status and model packs: the catalogue, installs and imports (one at a time, reported as events), the active pack. */
 export class ModelsApi implements Pick<SdlTaggerApi, (typeof MODEL_METHODS)[number]> {
@@ -80,13 +82,29 @@ export class ModelsApi implements Pick<SdlTaggerApi, (typeof MODEL_METHODS)[numb
       const name = request.name ?? 'sdl-nus-wide'
       return this.modelJob(name, (_controller, report) =>
         importSdlCheckpoint(this.engine.packs, {
-          checkpointPath: request.checkpointPath,
-          vocabDir: request.vocabDir,
+          checkpointPath: expandUserPath(request.checkpointPath),
+          vocabDir: expandUserPath(request.vocabDir),
           name,
           replace: request.replace,
           onStep: (step) => report({ phase: 'import', step })
         })
       )
+    }, this.engine.dataDir)
+  }
+
+  addModel(request: AddModelRequest): Promise<Result<ModelInfo>> {
+    return toResult(() => {
+      const onnxPath = expandUserPath(request.onnxPath)
+      const name = request.name ?? packNameOf(onnxPath)
+      return this.modelJob(name, async (_controller, report) => {
+        report({ phase: 'import', step: `Adding ${basename(onnxPath)}`, unit: 'items' })
+        return addOnnxModel(this.engine.packs, {
+          onnxPath,
+          name,
+          vocabDir: request.vocabDir === undefined ? undefined : expandUserPath(request.vocabDir),
+          replace: request.replace
+        })
+      })
     }, this.engine.dataDir)
   }
 
@@ -130,4 +148,15 @@ export class ModelsApi implements Pick<SdlTaggerApi, (typeof MODEL_METHODS)[numb
       this.install = null
     }
   }
+}
+
+/** A pack name from a model file's name (`ConSE ImageNet.onnx` -> `ConSE-ImageNet`), as the pack store allows names. */
+export function packNameOf(file: string): string {
+  const stem = basename(file).replace(/\.onnx$/i, '')
+  const name = stem
+    .replace(/[^a-z0-9._-]+/gi, '-')
+    .replace(/^[^a-z0-9]+/i, '')
+    .slice(0, 64)
+    .replace(/-+$/, '')
+  return name || 'onnx-model'
 }

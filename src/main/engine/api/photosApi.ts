@@ -1,15 +1,27 @@
-import type { DecidedTag, PhotoDetails, PhotoDetailsOptions, PhotoId, PhotoTagsState, Result, SdlTaggerApi } from '../../../shared/api'
+import type {
+  DecidedTag,
+  PhotoDetails,
+  PhotoDetailsOptions,
+  PhotoId,
+  PhotoTagsState,
+  Result,
+  SdlTaggerApi,
+  TagPhotosReport,
+  TagPhotosRequest,
+  TagUndoReport
+} from '../../../shared/api'
 import type { Engine } from '../engine'
 import { SdlError } from '../errors'
 import { decodePrincipalVectors } from '../library/float16'
 import type { PhotoRow } from '../library/photoCatalog'
 import type { PackManifest } from '../models/packManifest'
+import type { AutoTagger } from '../tagging/autoTagger'
 import { keywordKey } from '../tagging/keywordText'
 import { scoreAllTags, sdlScore } from '../tagging/scoreTags'
 import type { EventHub } from './eventHub'
 import { toResult } from './result'
 
-export const PHOTO_METHODS = ['getPhoto', 'acceptTag', 'rejectTag', 'addTag'] as const
+export const PHOTO_METHODS = ['getPhoto', 'acceptTag', 'rejectTag', 'addTag', 'tagPhotos', 'undoTagging', 'redoTagging'] as const
 
 /** Nearest words shown per facet (principal vector). */
 const FACET_WORDS = 5
@@ -30,7 +42,7 @@ export class PhotosApi implements Pick<SdlTaggerApi, (typeof PHOTO_METHODS)[numb
       const { folderId: _folderId, ...summary } = row
       if (!manifest || !vectors) {
         const decided = tags.photoTags(row.id).map((t) => ({ ...t, score: null, unseen: false }))
-        return { ...summary, indexed: false, tags: { decided, suggestions: [] }, facets: [] }
+        return { ...summary, indexed: false, tags: { decided, suggestions: [], scale: null }, facets: [] }
       }
       const principal = decodePrincipalVectors(vectors)
       return {
@@ -52,6 +64,27 @@ export class PhotosApi implements Pick<SdlTaggerApi, (typeof PHOTO_METHODS)[numb
 
   addTag(id: PhotoId, tag: string): Promise<Result<PhotoTagsState>> {
     return this.decide(id, async (path) => void (await (await this.engine.tagger()).addTag(path, tag)))
+  }
+
+  tagPhotos(request: TagPhotosRequest): Promise<Result<TagPhotosReport>> {
+    return this.changeTags((tagger) => tagger.changeTag(request.photos, request.tag, request.action))
+  }
+
+  undoTagging(): Promise<Result<TagUndoReport>> {
+    return this.changeTags((tagger) => tagger.undo())
+  }
+
+  redoTagging(): Promise<Result<TagUndoReport>> {
+    return this.changeTags((tagger) => tagger.redo())
+  }
+
+  /** A change to many photos' tags; the windows hear of it when a step was taken. */
+  private changeTags<T extends { step: unknown }>(change: (tagger: AutoTagger) => Promise<T>): Promise<Result<T>> {
+    return toResult(async () => {
+      const report = await change(await this.engine.tagger())
+      if (report.step) this.events.emit({ type: 'library-changed', change: 'tags' })
+      return report
+    }, this.engine.dataDir)
   }
 
   private async photoRow(id: PhotoId): Promise<PhotoRow> {
@@ -93,6 +126,6 @@ export class PhotosApi implements Pick<SdlTaggerApi, (typeof PHOTO_METHODS)[numb
       const found = lexicon.lookup(tag)
       return { tag, state, score: found.ok ? sdlScore(principal, manifest.rows, found.vector).score : null, unseen: true }
     })
-    return { decided, suggestions }
+    return { decided, suggestions, scale: await tagger.scoreScale() }
   }
 }

@@ -20,16 +20,16 @@ export class SearchApi implements Pick<SdlTaggerApi, (typeof SEARCH_METHODS)[num
       const response = await (await this.engine.search()).search(query, { limit: options.limit, all: options.all, topN })
       const elapsedMs = performance.now() - started
       // A newer query arrived while this one ran: its results would only flash past.
-      if (generation !== this.generation) return { ...response, hits: [], superseded: true, elapsedMs }
+      if (generation !== this.generation) return { ...response, hits: [], scale: null, superseded: true, elapsedMs }
       const ids = (await this.engine.repositories()).catalog.idsByPath(response.hits.map((h) => h.path))
       const hits = response.hits
         .filter((h) => ids.has(h.path))
         .map((h) => ({ ...h, photoId: ids.get(h.path)!, name: h.path.slice(Math.max(h.path.lastIndexOf('/'), h.path.lastIndexOf('\\')) + 1) }))
-      return { ...response, hits, superseded: false, elapsedMs }
+      return { ...response, hits, scale: response.order === 'date' ? null : await (await this.engine.tagger()).scoreScale(), superseded: false, elapsedMs }
     }, this.engine.dataDir)
   }
 
-  /** The user's keywords that start with the word being typed (most carried first), then the lexicon's words. */
+  /** The user's keywords that start with the word being typed (most carried first), then the model's vocabulary, then the lexicon's common words. */
   complete(prefix: string, limit = 10): Promise<Result<Completion[]>> {
     return toResult(async () => {
       const { head, fragment } = splitLastTerm(prefix)
@@ -47,9 +47,10 @@ export class SearchApi implements Pick<SdlTaggerApi, (typeof SEARCH_METHODS)[num
         query: inQuote ? `${head}${word.replace(/[\\"]/g, '\\$&')}"` : head + formatQuery({ kind: 'term', text: word, start: 0, end: 0 })
       }))
       if (own.length >= limit) return own
-      const lexicon = await (await this.engine.tagger()).lexicon()
+      const tagger = await this.engine.tagger()
+      const lexicon = await tagger.lexicon()
       const words = lexicon
-        .complete(fragment, limit)
+        .complete(fragment, limit, (await tagger.baseVocabulary()).tags)
         .filter((word) => !offered.has(keywordKey(word)))
         .map((word) => ({ word, query: head + word }))
       return [...own, ...words].slice(0, limit)

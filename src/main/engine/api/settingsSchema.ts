@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import type { AppSettings } from '../../../shared/api'
+import { type AppSettings, THUMBNAIL_SIZES } from '../../../shared/api'
 import { SdlError } from '../errors'
+import { XMP_PROGRAMS } from '../../../shared/xmp'
 import { checkRoot } from '../xmp/keywordFields'
 import { describeKey, describeValue } from './describeValue'
 
@@ -26,12 +27,28 @@ export const SETTING_SCHEMAS = {
   suggestionCount: wholeNumber(1, 200),
   theme: z.enum(['system', 'light', 'dark'], { error: "must be 'system', 'light' or 'dark'" }),
   xmpRoot: hierarchyRoot.nullable(),
-  xmpNaming: z.enum(['photo.jpg.xmp', 'photo.xmp'], { error: "must be 'photo.jpg.xmp' or 'photo.xmp'" }),
+  xmpFor: z.enum(['auto', ...XMP_PROGRAMS], { error: `must be ${['auto', ...XMP_PROGRAMS].map((p) => `'${p}'`).join(', ')}` }),
+  xmpEmbed: z.boolean({ error: 'must be true or false' }),
+  xmpKeepModified: z.boolean({ error: 'must be true or false' }),
   watchFolders: z.boolean({ error: 'must be true or false' }),
-  missingGraceDays: wholeNumber(0, 3650)
+  missingGraceDays: wholeNumber(0, 3650),
+  showScores: z.boolean({ error: 'must be true or false' }),
+  showFileNames: z.boolean({ error: 'must be true or false' }),
+  thumbnailSize: wholeNumber(THUMBNAIL_SIZES.min, THUMBNAIL_SIZES.max)
 } satisfies { [K in keyof AppSettings]: z.ZodType<AppSettings[K]> }
 
 const SETTING_NAMES = Object.keys(SETTING_SCHEMAS) as Array<keyof AppSettings>
+
+/**
+ * Stored settings of earlier versions as this one names them: `xmpNaming: 'photo.xmp'` (before
+ * `xmpFor`) asked for Lightroom's names; its default `photo.jpg.xmp` is what `auto` gives a
+ * folder without sidecars.
+ */
+export function upgradeStoredSettings(stored: Record<string, unknown>): Record<string, unknown> {
+  if ('xmpFor' in stored || !('xmpNaming' in stored)) return stored
+  const { xmpNaming, ...rest } = stored
+  return { ...rest, xmpFor: xmpNaming === 'photo.xmp' ? 'lightroom' : 'auto' }
+}
 
 /** A partial update: only the settings' own keys, each present with a valid value (an explicit undefined is no value). */
 export const settingsPatchSchema = z.strictObject(

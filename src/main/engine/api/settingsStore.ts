@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { type AppSettings, DEFAULT_SETTINGS } from '../../../shared/api'
-import { SETTING_SCHEMAS, settingsPatchError, settingsPatchSchema } from './settingsSchema'
+import { SETTING_SCHEMAS, settingsPatchError, settingsPatchSchema, upgradeStoredSettings } from './settingsSchema'
 
 /**
  * The window's settings in `<data-dir>/app-settings.json` (the pack store's settings.json is the
@@ -24,7 +24,7 @@ export class SettingsStore {
     let stored: Record<string, unknown> = {}
     try {
       const parsed: unknown = JSON.parse(await readFile(this.path, 'utf8'))
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) stored = parsed as Record<string, unknown>
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) stored = upgradeStoredSettings(parsed as Record<string, unknown>)
     } catch {
       // No file yet, or an unreadable one: the defaults.
     }

@@ -37,6 +37,8 @@ interface Tier {
 /** Suggestions and completions come from this many of the most frequent GloVe words (and the pack's tags). */
 const FREQUENT_WORDS = 50_000
 const MAX_SPELLING_DISTANCE = 2
+/** Completions of dictionary words come from the most frequent of them only: further down are mostly names and rare words. */
+const COMPLETION_WORDS = 20_000
 /** Below this many anchors a learnt projection is little more than the mean of the tag vectors. */
 const MIN_ANCHORS = 50
 
@@ -131,20 +133,28 @@ export class Lexicon {
   }
 
   /**
-   * Completions of the last word of `prefix`, for autocompletion: the pack's tags first (a tag of
-   * several words also matches the whole prefix), then frequent words, each most frequent first.
+   * Completions of the last word of `prefix`, for autocompletion: the words of `vocabulary` (the
+   * model's tags, or the default vocabulary of a pack without any) and the pack's tags first (a
+   * tag of several words also matches the whole prefix), then the COMPLETION_WORDS most frequent
+   * words, each most frequent first: 'dog' completes to 'dogs' and 'dogged', not 'dogg' or 'dogma'.
    */
-  complete(prefix: string, limit = 10): string[] {
+  complete(prefix: string, limit = 10, vocabulary: readonly string[] = []): string[] {
     const query = normalizeText(prefix)
     if (!query) return []
     const space = query.lastIndexOf(' ')
     const head = space < 0 ? '' : query.slice(0, space + 1)
     const last = query.slice(space + 1)
+    const preferred = vocabulary
+      .map((word) => ({ word: normalizeText(word), rank: this.glove.index(normalizeText(word)) ?? Number.MAX_SAFE_INTEGER }))
+      .sort((a, b) => a.rank - b.rank)
     const out = new Set<string>()
-    for (const { word } of this.frequentWords()) {
-      if (out.size >= limit) break
-      if (word.startsWith(query)) out.add(word)
-      else if (head && word.startsWith(last) && !word.includes(' ')) out.add(head + word)
+    for (const list of [preferred, this.frequentWords()]) {
+      for (const { word, rank } of list) {
+        if (out.size >= limit) break
+        if (list !== preferred && rank >= COMPLETION_WORDS && !this.tagRows.has(word)) continue
+        if (word.startsWith(query)) out.add(word)
+        else if (head && word.startsWith(last) && !word.includes(' ')) out.add(head + word)
+      }
     }
     return [...out]
   }

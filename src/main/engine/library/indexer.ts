@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { open, readFile, stat } from 'node:fs/promises'
+import { open, readdir, readFile, stat } from 'node:fs/promises'
+import { basename, dirname, extname, join } from 'node:path'
 import type { IndexingSummary } from '../../../shared/api'
 import { progressReporter, type Progress } from '../download/progress'
 import { decodePhoto } from '../image/decodePhoto'
-import { isRawFileName } from '../image/photoFiles'
+import { isIgnoredEntryName, isPhotoFileName, isRawFileName } from '../image/photoFiles'
 import type { PhotoMetadata } from '../image/photoMetadata'
 import { runBatch } from '../inference/embedPhotos'
 import type { ModelSessions } from '../inference/modelSessions'
@@ -11,7 +12,8 @@ import { preparedBatches } from '../inference/preparedBatches'
 import { isInside } from './folderPaths'
 import type { ChangeBatch } from './folderWatcher'
 import { describeFsError, scanFolder, type ScannedFile } from './folderScanner'
-import type { ClaimablePhoto, FolderRow, KnownPhoto, LibraryStore, PhotoFacts, PhotoOutcome } from './libraryStore'
+import type { ClaimablePhoto, CompanionFile, FolderRow, KnownPhoto, LibraryStore, PhotoFacts, PhotoOutcome } from './libraryStore'
+import { pairKey, pairUp, passedOverNotice, type PhotoUnit } from './photoPairs'
 
 export interface IndexOptions {
   signal?: AbortSignal
@@ -32,7 +34,14 @@ export interface IndexRunner {
   close(): Promise<void>
 }
 
-type Candidate = ScannedFile & { folderId: number }
+type Candidate = ScannedFile & {
+  folderId: number
+  /** The JPEG paired with this RAW. */
+  companion?: ScannedFile
+  regroup?: PhotoFacts['regroup']
+  /** Said when the candidate is read: which of several same-named files paired. */
+  notice?: string
+}
 
 type Prepared =
   { kind: 'decoded'; facts: PhotoFacts; details: PhotoMetadata; pixels: Float32Array; from?: ClaimablePhoto } | Exclude<PhotoOutcome, { kind: 'indexed' }> | { kind: 'vanished' }
@@ -42,8 +51,9 @@ type Prepared =
  * file (same size and modification time, already indexed by the active model) is never read
  * again; a photo whose file is gone is kept as missing, never deleted; a file whose content the
  * library already has under a path that is gone (missing, or not yet seen as gone: any folder,
- * any order of runs) takes that record back, with its vectors and the user's decisions;
- * everything else is decoded, run through the model in batches, and written one batch per
+ * any order of runs) takes that record back, with its vectors and the user's decisions; a RAW
+ * and the JPEG beside it of the same name are one photo (photoPairs.ts), whose record follows
+ * the pair as its files come and go; everything else is decoded, run through the model in batches, and written one batch per
  * transaction, so a crash or kill loses at most the batch in flight and a rerun picks up exactly
  * where it stopped.
  */
@@ -86,16 +96,7 @@ export class Indexer implements IndexRunner {
       if (!scan) return { ...summary, cancelled: true }
       for (const skipped of scan.skippedFolders) opts.onNotice?.(`Skipped ${skipped.path}: ${skipped.reason}`)
       const known = this.store.knownPhotos(folder.id, modelId)
-      for (const file of scan.files) {
-        const before = known.get(file.path)
-        known.delete(file.path)
-        if (isUpToDate(before, file)) {
-          summary.unchanged++
-        } else {
-          queue.push({ ...file, folderId: folder.id })
-        }
-      }
-      summary.seen += scan.files.length + scan.unreadable.length
+      const units = pairUp(scan.files)
       const unreadable: PhotoOutcome[] = []
       for (const u of scan.unreadable) {
         const before = known.get(u.path)
@@ -103,6 +104,11 @@ export class Indexer implements IndexRunner {
         if (before?.status === 'error') summary.unchanged++
         else unreadable.push({ kind: 'failed', facts: { path: u.path, folderId: folder.id, size: 0, mtimeMs: 0, fingerprint: '' }, reason: u.reason })
       }
+      const reconciled = reconcile(units, [...known.values()], folder.id)
+      summary.unchanged += reconciled.unchanged
+      queue.push(...reconciled.queue)
+      for (const [path, row] of known) if (reconciled.matched.has(row.id)) known.delete(path)
+      summary.seen += units.length + scan.unreadable.length
       this.store.writeOutcomes(unreadable, modelId)
       summary.failed += unreadable.length
       // Before the new files are read, so that one of them with a gone photo's content finds it.
@@ -129,22 +135,26 @@ export class Indexer implements IndexRunner {
       if (!online.get(folder.id) && !summary.offlineFolders.includes(folder.path)) summary.offlineFolders.push(folder.path)
       return online.get(folder.id)!
     }
-    const queue: Candidate[] = []
-    for (const path of [...batch.added, ...batch.changed]) {
+    // A RAW and its JPEG change together: every event is looked at with the files of its name.
+    const groups = new Map<string, { folder: FolderRow; paths: string[] }>()
+    for (const path of [...batch.added, ...batch.changed, ...batch.removed]) {
       const folder = owningFolder(folders, path)
       if (!folder || !(await isOnline(folder))) continue
-      const s = await stat(path).catch(() => null)
-      // Gone again before we got to it: a later batch reports the removal.
-      if (!s) continue
-      const candidate = { path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), folderId: folder.id }
-      if (isUpToDate(this.store.photoByPath(path, modelId), candidate)) summary.unchanged++
-      else queue.push(candidate)
+      const key = pairKey(path) ?? path
+      const group = groups.get(key)
+      if (group) group.paths.push(path)
+      else groups.set(key, { folder, paths: [path] })
     }
+    const queue: Candidate[] = []
     const gone: KnownPhoto[] = []
-    for (const path of batch.removed) {
-      const known = this.store.photoByPath(path, modelId)
-      const folder = folders.find((f) => f.id === known?.folderId)
-      if (known && folder && (await isOnline(folder))) gone.push(known)
+    for (const [key, { folder, paths }] of groups) {
+      // A file gone again before we got to it is left out: its removal is what remains.
+      const files = pairKey(paths[0]) === null ? await filesAt([...new Set(paths)]) : await sameNamed(key, paths)
+      const rows = this.store.photosByFiles([...paths, ...files.map((f) => f.path)], modelId)
+      const reconciled = reconcile(pairUp(files), rows, folder.id)
+      summary.unchanged += reconciled.unchanged
+      queue.push(...reconciled.queue)
+      gone.push(...rows.filter((r) => !reconciled.matched.has(r.id)))
     }
     summary.seen = queue.length + summary.unchanged
     await this.process(queue, summary, new Set(await this.markGone(gone)), opts)
@@ -193,7 +203,8 @@ export class Indexer implements IndexRunner {
     if (!queue.length) return
     const { session, modelId } = await this.model()
     const report = progressReporter(opts.onProgress, { phase: 'index', unit: 'items' })
-    const claimed = new Set<number>()
+    // Records a pair regroups are its own: no other file may take them meanwhile.
+    const claimed = new Set(queue.flatMap((c) => (c.regroup ? [c.regroup.keep, ...c.regroup.fold] : [])))
     const claim = async (facts: PhotoFacts): Promise<ClaimablePhoto | undefined> => {
       // The file's own record first (a file only touched), then the missing, then records whose
       // file is gone but not yet seen so (their folder not scanned yet, in this run or ever).
@@ -210,7 +221,7 @@ export class Indexer implements IndexRunner {
     let done = 0
     report(0, queue.length)
     try {
-      for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (c) => preparePhoto(c, claim), opts.signal)) {
+      for await (const prepared of preparedBatches(queue, opts.batchSize ?? 16, (c) => preparePhoto(c, claim, opts.onNotice), opts.signal)) {
         const decoded = prepared.filter((p): p is Extract<Prepared, { kind: 'decoded' }> => p.kind === 'decoded')
         const vectors = await runBatch(
           session,
@@ -252,24 +263,101 @@ export class Indexer implements IndexRunner {
   }
 }
 
-async function preparePhoto(c: Candidate, claim: (facts: PhotoFacts) => Promise<ClaimablePhoto | undefined>): Promise<Prepared> {
+async function preparePhoto(c: Candidate, claim: (facts: PhotoFacts) => Promise<ClaimablePhoto | undefined>, notify?: (message: string) => void): Promise<Prepared> {
+  const { companion: _companion, regroup, notice, ...file } = c
   let content: FileContent
   try {
     content = await readContent(c.path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' }
-    return { kind: 'failed', facts: { ...c, fingerprint: '' }, reason: describeFsError(err) }
+    return { kind: 'failed', facts: { ...file, fingerprint: '', regroup }, reason: describeFsError(err) }
   }
+  if (notice) notify?.(notice)
+  const companion = c.companion && (await readCompanion(c.companion))
   // The size may have changed since the listing; the bytes we read are what gets recorded.
-  const facts: PhotoFacts = { path: c.path, folderId: c.folderId, size: content.size, mtimeMs: c.mtimeMs, fingerprint: content.fingerprint }
-  const from = await claim(facts)
-  if (from?.hasVectors) return { kind: 'moved', from, facts }
+  const facts: PhotoFacts = { path: c.path, folderId: c.folderId, size: content.size, mtimeMs: c.mtimeMs, fingerprint: content.fingerprint, companion: companion?.file, regroup }
+  // A record taken back keeps its vectors only if they are of the same pixels: the same JPEG, or none.
+  const from = regroup ? undefined : await claim(facts)
+  if (from?.hasVectors && from.companionFingerprint === (companion?.bytes ? companion.file.fingerprint : null)) return { kind: 'moved', from, facts }
+  if (companion?.bytes) {
+    try {
+      const { details, pixels } = await decodePhoto(companion.file.path, companion.bytes)
+      // The photo is the RAW, shown and tagged by its JPEG.
+      return { kind: 'decoded', facts, details: { ...details, format: extname(c.path).slice(1).toLowerCase() }, pixels, from }
+    } catch (err) {
+      companion.file.reason = reasonOf(err)
+    }
+  }
+  if (companion?.file.reason) notify?.(`${companion.file.path} could not be read (${companion.file.reason}): the photo uses the preview inside ${basename(c.path)} instead`)
   try {
     const { details, pixels } = await decodePhoto(c.path, content.bytes)
     return { kind: 'decoded', facts, details, pixels, from }
   } catch (err) {
-    return { kind: 'failed', facts, reason: reasonOf(err) }
+    const jpeg = companion ? ` (its JPEG ${basename(companion.file.path)} could not be read either: ${companion.file.reason})` : ''
+    return { kind: 'failed', facts, reason: reasonOf(err) + jpeg }
   }
+}
+
+/** A RAW's JPEG, read; `bytes` undefined (and `file.reason` set) where it cannot be. */
+async function readCompanion(file: ScannedFile): Promise<{ file: CompanionFile; bytes?: Buffer }> {
+  try {
+    const content = await readContent(file.path)
+    return { file: { ...file, size: content.size, fingerprint: content.fingerprint, reason: null }, bytes: content.bytes }
+  } catch (err) {
+    return { file: { ...file, fingerprint: '', reason: describeFsError(err) } }
+  }
+}
+
+/**
+ * Sorts a scan's photos, in units of one RAW+JPEG pair or one file, by what they need, given the
+ * records (`rows`) of their files. A unit's own record is the one at its file's path; a unit
+ * without one takes a record of its other files (a JPEG indexed alone before its RAW came, a pair
+ * whose RAW is gone), and any further such record gives it its decisions (regroup). `matched`:
+ * the ids of the records the units took; the others' files are gone.
+ */
+function reconcile(units: Array<PhotoUnit<ScannedFile>>, rows: readonly KnownPhoto[], folderId: number): { unchanged: number; queue: Candidate[]; matched: Set<number> } {
+  const byPath = new Map(rows.map((r) => [r.path, r]))
+  const byCompanion = new Map(rows.flatMap((r) => (r.companion ? [[r.companion.path, r] as const] : [])))
+  const matched = new Set<number>()
+  const own = units.map((u) => {
+    const row = byPath.get(u.file.path)
+    if (row) matched.add(row.id)
+    return row
+  })
+  const result = { unchanged: 0, queue: [] as Candidate[], matched }
+  units.forEach((unit, i) => {
+    const others = [unit.companion && byPath.get(unit.companion.path), byCompanion.get(unit.file.path), unit.companion && byCompanion.get(unit.companion.path)]
+    const taken = [...new Set(others)].filter((r): r is KnownPhoto => r !== undefined && !matched.has(r.id))
+    for (const r of taken) matched.add(r.id)
+    const [keep, ...fold] = own[i] ? [own[i], ...taken] : taken
+    const candidate: Candidate = { ...unit.file, folderId, companion: unit.companion, notice: passedOverNotice(unit) }
+    if (keep && (keep.path !== unit.file.path || fold.length)) result.queue.push({ ...candidate, regroup: { keep: keep.id, fold: fold.map((r) => r.id) } })
+    else if (isUpToDate(keep, unit.file) && sameCompanion(keep!.companion, unit.companion)) result.unchanged++
+    else result.queue.push(candidate)
+  })
+  return result
+}
+
+function sameCompanion(known: CompanionFile | null, file: ScannedFile | undefined): boolean {
+  return known === null ? file === undefined : known.path === file?.path && known.size === file.size && known.mtimeMs === file.mtimeMs
+}
+
+/** The photo files there are of these paths (a file gone since is left out). */
+async function filesAt(paths: readonly string[]): Promise<ScannedFile[]> {
+  const files: ScannedFile[] = []
+  for (const path of paths) {
+    const s = await stat(path).catch(() => null)
+    if (s?.isFile()) files.push({ path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs) })
+  }
+  return files
+}
+
+/** The RAW and JPEG files of one pair key: the events' paths and their folder's files of that name. */
+async function sameNamed(key: string, paths: readonly string[]): Promise<ScannedFile[]> {
+  const dir = dirname(paths[0])
+  const names = await readdir(dir).catch(() => [] as string[])
+  const siblings = names.filter((n) => !isIgnoredEntryName(n) && isPhotoFileName(n) && pairKey(join(dir, n)) === key).map((n) => join(dir, n))
+  return filesAt([...new Set([...paths, ...siblings])])
 }
 
 type FileContent = { bytes?: Buffer; size: number; fingerprint: string }

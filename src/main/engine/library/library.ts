@@ -182,13 +182,15 @@ export class Library {
   async thumbnail(photoPath: string): Promise<string> {
     const photo = this.store.photoByPath(photoPath)
     if (!photo || photo.status !== 'ok') throw new SdlError(`${photoPath} is not an indexed photo of the library`)
-    const dir = join(this.parts.dataDir, 'thumbnails', photo.fingerprint.slice(0, 2))
-    const file = join(dir, `${photo.fingerprint}.webp`)
+    // A RAW+JPEG pair is shown by its JPEG, as it is tagged, unless the JPEG could not be read.
+    const shown = photo.companion && !photo.companion.reason ? photo.companion : photo
+    const dir = join(this.parts.dataDir, 'thumbnails', shown.fingerprint.slice(0, 2))
+    const file = join(dir, `${shown.fingerprint}.webp`)
     if (!existsSync(file)) {
       await mkdir(dir, { recursive: true })
       // sharp is loaded when a thumbnail is first made, not by every command that opens the library.
       const { writeThumbnail } = await import('../image/thumbnails')
-      await writeThumbnail(await readFile(photoPath), file, { source: photoPath })
+      await writeThumbnail(await readFile(shown.path), file, { source: shown.path })
     }
     return file
   }

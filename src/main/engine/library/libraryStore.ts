@@ -19,6 +19,17 @@ export interface KnownPhoto {
   fingerprint: string
   status: 'ok' | 'error'
   hasVectors: boolean
+  /** The JPEG paired with this RAW, as last read (see photoPairs.ts); null for a photo of one file. */
+  companion: CompanionFile | null
+}
+
+/** A RAW's JPEG as read: `reason` says why it could not be, the RAW's preview then standing in. */
+export interface CompanionFile {
+  path: string
+  size: number
+  mtimeMs: number
+  fingerprint: string
+  reason: string | null
 }
 
 export interface PhotoFacts {
@@ -27,6 +38,13 @@ export interface PhotoFacts {
   size: number
   mtimeMs: number
   fingerprint: string
+  companion?: CompanionFile
+  /**
+   * Set where the files of this photo were other records until now (a JPEG indexed alone before
+   * its RAW came, a pair whose RAW is gone): `keep` becomes the photo, at this path, and each of
+   * `fold` gives it its decisions and is removed.
+   */
+  regroup?: { keep: number; fold: number[] }
 }
 
 /** A recorded photo that a file of the same content may be (see LibraryStore.sameContent). */
@@ -39,6 +57,8 @@ export interface ClaimablePhoto {
   missing: boolean
   /** Whether the model asked about has embedded it: else the file is decoded all the same. */
   hasVectors: boolean
+  /** The fingerprint of the JPEG whose pixels its vectors are of, where it was a pair. */
+  companionFingerprint: string | null
 }
 
 export interface MissingPhoto {
@@ -130,25 +150,33 @@ export class LibraryStore {
   /** Every photo of a folder that is there (not missing), keyed by path, with whether it has vectors from `modelId`. */
   knownPhotos(folderId: number, modelId: number): Map<string, KnownPhoto> {
     const rows = this.db
-      .prepare(
-        `SELECT p.id, p.path, p.size, p.mtime_ms AS mtimeMs, p.fingerprint, p.status,
-                EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = p.id AND v.model_id = ?) AS hasVectors
-         FROM photos p WHERE p.folder_id = ? AND p.missing_since IS NULL`
-      )
-      .all(modelId, folderId) as Array<Omit<KnownPhoto, 'hasVectors'> & { hasVectors: number }>
-    return new Map(rows.map((r) => [r.path, { ...r, hasVectors: Boolean(r.hasVectors) }]))
+      .prepare(`SELECT ${KNOWN_COLUMNS} FROM photos p LEFT JOIN photo_companions c ON c.photo_id = p.id WHERE p.folder_id = ? AND p.missing_since IS NULL`)
+      .all(modelId, folderId) as KnownRow[]
+    return new Map(rows.map((r) => [r.path, toKnown(r)]))
   }
 
   /** The photo at a path (not a missing one that was there); `hasVectors` says whether `modelId` has embedded it. */
   photoByPath(path: string, modelId = -1): (KnownPhoto & { folderId: number }) | undefined {
     const row = this.db
+      .prepare(`SELECT ${KNOWN_COLUMNS} FROM photos p LEFT JOIN photo_companions c ON c.photo_id = p.id WHERE p.path = ? AND p.missing_since IS NULL`)
+      .get(modelId, path) as KnownRow | undefined
+    return row && toKnown(row)
+  }
+
+  /** The photo a file belongs to: the one at its path, or the RAW it is the JPEG of. */
+  photoByFile(path: string, modelId = -1): (KnownPhoto & { folderId: number }) | undefined {
+    return this.photoByPath(path, modelId) ?? this.photosByFiles([path], modelId)[0]
+  }
+
+  /** The photos there whose own file or paired JPEG is one of `paths`, in id order. */
+  photosByFiles(paths: readonly string[], modelId = -1): Array<KnownPhoto & { folderId: number }> {
+    const rows = this.db
       .prepare(
-        `SELECT id, path, size, mtime_ms AS mtimeMs, fingerprint, status, folder_id AS folderId,
-                EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = photos.id AND v.model_id = ?) AS hasVectors
-         FROM photos WHERE path = ? AND missing_since IS NULL`
+        `SELECT ${KNOWN_COLUMNS} FROM photos p LEFT JOIN photo_companions c ON c.photo_id = p.id
+         WHERE p.missing_since IS NULL AND (p.path IN (SELECT value FROM json_each(@paths)) OR c.path IN (SELECT value FROM json_each(@paths))) ORDER BY p.id`
       )
-      .get(modelId, path) as (Omit<KnownPhoto, 'hasVectors'> & { folderId: number; hasVectors: number }) | undefined
-    return row && { ...row, hasVectors: Boolean(row.hasVectors) }
+      .all(modelId, { paths: JSON.stringify(paths) }) as KnownRow[]
+    return rows.map(toKnown)
   }
 
   /**
@@ -161,7 +189,8 @@ export class LibraryStore {
     const rows = this.db
       .prepare(
         `SELECT p.id, p.path, p.size, p.mtime_ms AS mtimeMs, p.fingerprint, p.missing_since AS missingSince,
-                EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = p.id AND v.model_id = ?) AS hasVectors
+                EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = p.id AND v.model_id = ?) AS hasVectors,
+                (SELECT c.fingerprint FROM photo_companions c WHERE c.photo_id = p.id AND c.reason IS NULL) AS companionFingerprint
          FROM photos p LEFT JOIN folders f ON f.id = p.folder_id
          WHERE p.fingerprint = ? AND p.size = ? AND p.status = 'ok' AND (p.missing_since IS NOT NULL OR f.offline_since IS NULL)
          ORDER BY p.missing_since IS NULL, p.missing_since DESC, p.id`
@@ -265,7 +294,36 @@ export class LibraryStore {
       displace.run({ path: facts.path, id: from.id, now })
       const moved = move.run({ ...facts, id: from.id, fromPath: from.path, wasPresent: from.missing ? 0 : 1, now }).changes > 0
       if (moved && (from.missing || from.path !== facts.path)) this.reshaped()
+      if (moved) setCompanion(from.id, facts.companion)
       return moved
+    }
+    const dropCompanion = this.db.prepare('DELETE FROM photo_companions WHERE photo_id = ?')
+    const putCompanion = this.db.prepare(
+      'INSERT INTO photo_companions (photo_id, path, size, mtime_ms, fingerprint, reason) VALUES (@id, @path, @size, @mtimeMs, @fingerprint, @reason)'
+    )
+    const setCompanion = (id: number, companion: CompanionFile | undefined) => {
+      dropCompanion.run(id)
+      if (companion) putCompanion.run({ ...companion, id })
+    }
+    // The later of two decisions on the same tag wins: it is what the user meant last.
+    const mergeDecisions = this.db.prepare(
+      `INSERT INTO photo_tags (photo_id, tag, state, created_at, source)
+       SELECT @keep, tag, state, created_at, source FROM photo_tags WHERE photo_id = @fold
+       ON CONFLICT (photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at, source = excluded.source
+       WHERE excluded.created_at > photo_tags.created_at`
+    )
+    const dropPhoto = this.db.prepare('DELETE FROM photos WHERE id = ? AND missing_since IS NULL')
+    const relocate = this.db.prepare('UPDATE photos SET path = @path WHERE id = @id AND missing_since IS NULL')
+    const regroup = ({ path, regroup: group }: PhotoFacts) => {
+      if (!group) return
+      for (const fold of group.fold) {
+        if (fold === group.keep) continue
+        mergeDecisions.run({ keep: group.keep, fold })
+        dropPhoto.run(fold)
+      }
+      displace.run({ path, id: group.keep, now })
+      relocate.run({ path, id: group.keep })
+      this.reshaped()
     }
     const noDetails = { format: null, width: null, height: null, orientation: null, takenAt: null, camera: null }
     const stale: Array<Extract<PhotoOutcome, { kind: 'moved' }>> = []
@@ -282,6 +340,7 @@ export class LibraryStore {
           putVectors.run(o.from.id, modelId, encodePrincipalVectors(o.vectors))
           continue
         }
+        regroup(o.facts)
         const details = o.kind === 'indexed' ? o.details : noDetails
         const { id } = upsert.get({
           ...o.facts,
@@ -293,6 +352,7 @@ export class LibraryStore {
         // Vectors of other models describe the old content of a changed file.
         clearVectors.run(id)
         clearScores.run(id)
+        setCompanion(id, o.facts.companion)
         if (o.kind === 'indexed') putVectors.run(id, modelId, encodePrincipalVectors(o.vectors))
       }
     })()
@@ -406,6 +466,26 @@ export class LibraryStore {
       folders: this.folderInfos()
     }
   }
+}
+
+const KNOWN_COLUMNS = `p.id, p.path, p.size, p.mtime_ms AS mtimeMs, p.fingerprint, p.status, p.folder_id AS folderId,
+  EXISTS (SELECT 1 FROM principal_vectors v WHERE v.photo_id = p.id AND v.model_id = ?) AS hasVectors,
+  c.path AS companionPath, c.size AS companionSize, c.mtime_ms AS companionMtimeMs, c.fingerprint AS companionFingerprint, c.reason AS companionReason`
+
+type KnownRow = Omit<KnownPhoto, 'hasVectors' | 'companion'> & {
+  folderId: number
+  hasVectors: number
+  companionPath: string | null
+  companionSize: number
+  companionMtimeMs: number
+  companionFingerprint: string
+  companionReason: string | null
+}
+
+function toKnown({ hasVectors, companionPath, companionSize, companionMtimeMs, companionFingerprint, companionReason, ...row }: KnownRow): KnownPhoto & { folderId: number } {
+  const companion =
+    companionPath === null ? null : { path: companionPath, size: companionSize, mtimeMs: companionMtimeMs, fingerprint: companionFingerprint, reason: companionReason }
+  return { ...row, hasVectors: Boolean(hasVectors), companion }
 }
 
 /** Rows read at a time by the generators, which must not hold a cursor open between yields. */

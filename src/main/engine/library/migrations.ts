@@ -205,5 +205,101 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE custom_vocabulary;
       ALTER TABLE custom_vocabulary_new RENAME TO custom_vocabulary;
     `
+  },
+  {
+    version: 7,
+    name: "word vectors learned for the user's keywords from the photos that carry them",
+    sql: `
+      -- One vector per keyword and model (tagging/keywordLearner.ts). It follows a renamed
+      -- keyword and goes with a merged one; signature names the photos it was learned from, so
+      -- a keyword whose photos did not change is not learned again.
+      CREATE TABLE learned_keywords (
+        keyword TEXT NOT NULL REFERENCES keywords(key) ON UPDATE CASCADE ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        -- float32, unit length, in the model's word space
+        vector BLOB NOT NULL,
+        examples INTEGER NOT NULL,
+        quality TEXT NOT NULL,
+        quality_summary TEXT NOT NULL,
+        average_precision REAL,
+        signature TEXT NOT NULL,
+        learned_at TEXT NOT NULL,
+        PRIMARY KEY (keyword, model_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX learned_keywords_model ON learned_keywords(model_id);
+    `
+  },
+  {
+    version: 8,
+    name: 'a RAW and the JPEG shot with it (same folder, same name) are one photo',
+    sql: `
+      -- The photo's row is the RAW's; the JPEG beside it is recorded here, as it was when last
+      -- read, so a change to either file is seen. reason: why the JPEG could not be read, the
+      -- RAW's own preview then giving the pixels.
+      CREATE TABLE photo_companions (
+        photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        reason TEXT
+      );
+      CREATE INDEX photo_companions_path ON photo_companions(path);
+    `
+  },
+  {
+    version: 9,
+    name: 'a history of tagging actions, so that each can be undone and redone',
+    sql: `
+      -- One row per tagging action (accept, reject, add-tag, remove-tag on one photo or many):
+      -- the newest steps not undone are what undo takes back; undone = 1 marks the redo branch,
+      -- which the next action discards. Bounded (tagging/tagHistory.ts HISTORY_STEPS).
+      CREATE TABLE tag_history_steps (
+        id INTEGER PRIMARY KEY,
+        action TEXT NOT NULL CHECK (action IN ('accept', 'reject', 'add-tag', 'remove-tag')),
+        -- A rename follows the keyword; a keyword merged away takes its steps with it.
+        tag TEXT NOT NULL REFERENCES keywords(key) ON UPDATE CASCADE ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX tag_history_steps_tag ON tag_history_steps(tag);
+      -- Each photo's tag before and after the step, whole (state, source, created_at), so undo
+      -- and redo put back exactly what was there; a NULL state is "no tag". A missing photo's row
+      -- stays, so it is restored too; a purged one takes its entries with it.
+      CREATE TABLE tag_history_changes (
+        step_id INTEGER NOT NULL REFERENCES tag_history_steps(id) ON DELETE CASCADE,
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        before_state TEXT CHECK (before_state IN ('accepted', 'rejected', 'user')),
+        before_source TEXT,
+        before_created_at TEXT,
+        after_state TEXT CHECK (after_state IN ('accepted', 'rejected', 'user')),
+        after_source TEXT,
+        after_created_at TEXT,
+        PRIMARY KEY (step_id, photo_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX tag_history_changes_photo ON tag_history_changes(photo_id);
+    `
+  },
+  {
+    version: 10,
+    name: "each photo's capture date, for the grid's date order and search's date terms",
+    sql: `
+      -- The local wall clock when the photo was taken, 'YYYY-MM-DDTHH:MM:SS': EXIF's time as the
+      -- camera wrote it, its UTC offset (where recorded) set aside, so that a photo taken at 23:30
+      -- in Tokyo is of that evening wherever it is looked at; else, for a photo without an EXIF
+      -- date, its file's modification time in this computer's time zone when the row was written.
+      -- Kept by triggers, so that every way a row is written (an upsert included) keeps it right.
+      -- A later step that rebuilds photos must carry the column and recreate the triggers.
+      ALTER TABLE photos ADD COLUMN captured_at TEXT;
+      UPDATE photos SET captured_at = COALESCE(substr(taken_at, 1, 19), strftime('%Y-%m-%dT%H:%M:%S', mtime_ms / 1000.0, 'unixepoch', 'localtime'));
+      CREATE TRIGGER photos_captured_insert AFTER INSERT ON photos BEGIN
+        UPDATE photos SET captured_at = COALESCE(substr(NEW.taken_at, 1, 19), strftime('%Y-%m-%dT%H:%M:%S', NEW.mtime_ms / 1000.0, 'unixepoch', 'localtime')) WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER photos_captured_update AFTER UPDATE OF taken_at, mtime_ms ON photos BEGIN
+        UPDATE photos SET captured_at = COALESCE(substr(NEW.taken_at, 1, 19), strftime('%Y-%m-%dT%H:%M:%S', NEW.mtime_ms / 1000.0, 'unixepoch', 'localtime')) WHERE id = NEW.id;
+      END;
+      -- The grid's default order (newest first, then by path) and date ranges, present photos only.
+      CREATE INDEX photos_captured ON photos(captured_at DESC, path) WHERE missing_since IS NULL;
+    `
   }
 ]

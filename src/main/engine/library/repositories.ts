@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import { backupIfDue } from '../store/backup'
 import type { BackupInfo } from '../store/backupList'
+import { LearnedKeywordStore } from '../tagging/learnedKeywordStore'
+import { TagHistory } from '../tagging/tagHistory'
 import { TagStore } from '../tagging/tagStore'
 import { XmpStore } from '../xmp/xmpStore'
 import { openLibraryDatabase } from './database'
@@ -15,6 +17,10 @@ import { PhotoCatalog } from './photoCatalog'
 export interface LibraryRepositories {
   photos: LibraryStore
   tags: TagStore
+  /** Every tagging action, to undo and redo (it writes photo tags through `tags`). */
+  history: TagHistory
+  /** Word vectors learned for the user's keywords. */
+  learnedKeywords: LearnedKeywordStore
   sidecars: XmpStore
   catalog: PhotoCatalog
   /** Backs the library up when the newest backup is a day old or more (see store/backup.ts). */
@@ -24,9 +30,12 @@ export interface LibraryRepositories {
 
 export function openRepositories(dataDir: string): LibraryRepositories {
   const db = openLibraryDatabase(join(dataDir, 'library.sqlite'))
+  const tags = new TagStore(db)
   return {
     photos: new LibraryStore(db),
-    tags: new TagStore(db),
+    tags,
+    history: new TagHistory(db, tags),
+    learnedKeywords: new LearnedKeywordStore(db),
     sidecars: new XmpStore(db),
     catalog: new PhotoCatalog(db),
     backupIfDue: () => backupIfDue(db, dataDir),

@@ -5,6 +5,8 @@ export interface TermScores {
   score: Float32Array
   /** 1 where the term ranks within the photo's top N of the pack's vocabulary plus the term, else 0 (only 0 or 1). */
   applies: Uint8Array
+  /** 1 where the photo carries the term as a keyword of the user's: it ranks before those the term's vector merely scores (0 or 1). */
+  first?: Uint8Array
 }
 
 export interface EvaluateOptions {
@@ -12,6 +14,10 @@ export interface EvaluateOptions {
   all?: boolean
   /** Return only the best `limit` (selected without sorting the rest). */
   limit?: number
+  /** Per date term of the query (by its text): 1 where the photo was captured in the term's range, else 0. */
+  dates?: Map<string, Uint8Array>
+  /** What ranks the photos, higher first, when the query has no word outside a NOT (only dates and exclusions): e.g. their recency. */
+  order?: Float32Array
 }
 
 export interface QueryResult {
@@ -25,6 +31,7 @@ export interface QueryResult {
 
 interface Context {
   terms: Map<string, TermScores>
+  dates: Map<string, Uint8Array>
   photoCount: number
 }
 
@@ -32,39 +39,45 @@ interface Context {
  * What a query means, given per-photo term scores (computed elsewhere).
  *
  * For each photo p and node n:
- *   match(n):     term → applies; AND → all children match; OR → any does; NOT x → !match(x).
+ *   match(n):     term → applies; date → captured in its range; AND → all children match; OR →
+ *                 any does; NOT x → !match(x).
  *   relevance(n): term → score; AND → min, OR → max, over the children that have a relevance;
- *                 NOT → none (it only filters). parseQuery guarantees the root has one.
+ *                 NOT and date → none (they only filter). A root without one (parseQuery allows
+ *                 that only with a date term) ranks by `order` instead.
  *   pass(n):      whether the query's exclusions hold, ignoring the positive terms' cut-off:
- *                 term → true; AND → all; OR → any; NOT x → !match(x).
+ *                 term → true; date → match; AND → all; OR → any; NOT x → !match(x).
+ *   tier(n):      how many of the query's keywords the photo carries: term → first (0 without);
+ *                 AND → sum, OR → max, over the children; NOT → 0.
  *
- * By default the result is the photos whose root matches, by relevance, best first.
+ * By default the result is the photos whose root matches, by tier (the photos the user gave a
+ * keyword before those its vector merely scores), then relevance, best first.
  * With `all`, every photo is returned: first those that pass, then those a negated term rules out
- * (an exclusion the user typed should not be outweighed by a high score elsewhere), each group by
- * relevance. In both, equal relevance is ordered by photo index (+0 and -0 are equal), and a NaN
+ * or a date term rules out (an exclusion the user typed should not be outweighed by a high score elsewhere), each group by
+ * tier, then relevance. In both, equal relevance is ordered by photo index (+0 and -0 are equal), and a NaN
  * relevance (which min and max propagate) ranks last.
  */
 export function evaluateQuery(node: QueryNode, terms: Map<string, TermScores>, photoCount: number, opts: EvaluateOptions = {}): QueryResult {
   const limit = opts.limit ?? Infinity
   if (!(limit >= 0) || (limit !== Infinity && !Number.isInteger(limit))) throw new RangeError(`limit must be a non-negative integer, got ${limit}`)
-  const ctx: Context = { terms, photoCount }
+  const ctx: Context = { terms, dates: opts.dates ?? new Map(), photoCount }
 
   // Filter first, with cheap byte operations, so relevance is computed only for the matches.
   // Under `all` every photo is a candidate, and null stands for that identity list.
   const candidates = opts.all ? null : photosWhere(matchFlags(node, ctx), photoCount)
-  const relevance = relevanceAt(node, candidates, ctx)
-  if (!relevance) throw new Error('A query whose every term is negated cannot be ranked; parseQuery rejects it')
+  const relevance = relevanceAt(node, candidates, ctx) ?? orderAt(opts.order, candidates, ctx)
+  if (!relevance) throw new Error('A query without a word outside a NOT ranks by `order`, which was not given')
   const keys = rankKeys(relevance)
 
   // Positions into the candidates, with their keys; under `all`, the photos a negated term rules out come second.
-  const pass = opts.all ? passFlags(node, ctx) : null
-  const groups = pass ? splitByPass(pass, keys) : [{ positions: identity(keys.length), keys }]
+  const groups = rankGroups(opts.all ? passFlags(node, ctx) : null, tierAt(node, candidates, ctx), keys)
   const ranked: Uint32Array[] = []
   let remaining = limit
+  let kept = 0
   for (const group of groups) {
     const best = rankBest(group.positions, group.keys, remaining)
     ranked.push(best)
     remaining -= best.length
+    if (group.passes) kept += best.length
   }
 
   const count = ranked.reduce((sum, r) => sum + r.length, 0)
@@ -78,7 +91,7 @@ export function evaluateQuery(node: QueryNode, terms: Map<string, TermScores>, p
       matchRelevance[i] = relevance[j]
     }
   }
-  return { matches, relevance: matchRelevance, kept: ranked[0].length }
+  return { matches, relevance: matchRelevance, kept }
 }
 
 function scoresOf(text: string, ctx: Context): TermScores {
@@ -91,12 +104,28 @@ function scoresOf(text: string, ctx: Context): TermScores {
   return scores
 }
 
-/** match(node) per photo. A term's own `applies` array is returned as is: never write to the result. */
+function datesOf(text: string, ctx: Context): Uint8Array {
+  const flags = ctx.dates.get(text)
+  if (!flags) throw new Error(`No capture dates for the query term "${text}"`)
+  if (flags.length < ctx.photoCount) throw new Error(`Capture dates for "${text}" cover fewer than ${ctx.photoCount} photos`)
+  return flags
+}
+
+/** `order` at each of `photos` (null: every photo), as relevance: a fresh array. */
+function orderAt(order: Float32Array | undefined, photos: Uint32Array | null, ctx: Context): Float32Array | null {
+  if (!order) return null
+  if (order.length < ctx.photoCount) throw new Error(`The order covers fewer than ${ctx.photoCount} photos`)
+  return photos ? Float32Array.from(photos, (p) => order[p]) : order.slice(0, ctx.photoCount)
+}
+
+/** match(node) per photo. A term's own `applies` array (and a date term's flags) is returned as is: never write to the result. */
 function matchFlags(node: QueryNode, ctx: Context): Uint8Array {
   const n = ctx.photoCount
   switch (node.kind) {
     case 'term':
       return scoresOf(node.text, ctx).applies
+    case 'date':
+      return datesOf(node.text, ctx)
     case 'not': {
       const child = matchFlags(node.child, ctx)
       const out = new Uint8Array(n)
@@ -120,6 +149,8 @@ function passFlags(node: QueryNode, ctx: Context): Uint8Array | null {
   switch (node.kind) {
     case 'term':
       return null
+    case 'date':
+      return datesOf(node.text, ctx).slice(0, ctx.photoCount)
     case 'not':
       return matchFlags(node, ctx)
     default: {
@@ -146,7 +177,7 @@ function passFlags(node: QueryNode, ctx: Context): Uint8Array | null {
  * Results are fresh arrays; terms under AND/OR fold straight from their scores, allocating nothing.
  */
 function relevanceAt(node: QueryNode, photos: Uint32Array | null, ctx: Context): Float32Array | null {
-  if (node.kind === 'not') return null
+  if (node.kind === 'not' || node.kind === 'date') return null
   if (node.kind === 'term') {
     const { score } = scoresOf(node.text, ctx)
     if (!photos) return score.slice(0, ctx.photoCount)
@@ -157,8 +188,9 @@ function relevanceAt(node: QueryNode, photos: Uint32Array | null, ctx: Context):
   const min = node.kind === 'and'
   let out: Float32Array | null = null
   for (const child of node.children) {
-    if (child.kind === 'not') continue
-    if (!out) out = relevanceAt(child, photos, ctx)!
+    if (child.kind === 'not' || child.kind === 'date') continue
+    // A group of dates alone has no relevance either: the next child may.
+    if (!out) out = relevanceAt(child, photos, ctx)
     else if (child.kind === 'term') {
       const { score } = scoresOf(child.text, ctx)
       if (photos && min) for (let j = 0; j < out.length; j++) out[j] = Math.min(out[j], score[photos[j]])
@@ -171,6 +203,26 @@ function relevanceAt(node: QueryNode, photos: Uint32Array | null, ctx: Context):
       if (min) for (let j = 0; j < out.length; j++) out[j] = Math.min(out[j], values[j])
       else for (let j = 0; j < out.length; j++) out[j] = Math.max(out[j], values[j])
     }
+  }
+  return out
+}
+
+/** tier(node) for each of `photos` (null: every photo), or null where no term puts photos first. Results are fresh arrays. */
+function tierAt(node: QueryNode, photos: Uint32Array | null, ctx: Context): Uint8Array | null {
+  if (node.kind === 'not' || node.kind === 'date') return null
+  if (node.kind === 'term') {
+    const { first } = scoresOf(node.text, ctx)
+    if (!first) return null
+    return photos ? Uint8Array.from(photos, (p) => first[p]) : first.slice(0, ctx.photoCount)
+  }
+  let out: Uint8Array | null = null
+  for (const child of node.children) {
+    const tier = tierAt(child, photos, ctx)
+    if (!tier) continue
+    // A sum stays below 256: a query has at most MAX_QUERY_TERMS terms.
+    if (!out) out = tier
+    else if (node.kind === 'and') for (let j = 0; j < out.length; j++) out[j] += tier[j]
+    else for (let j = 0; j < out.length; j++) out[j] = Math.max(out[j], tier[j])
   }
   return out
 }
@@ -190,20 +242,31 @@ function photosWhere(flags: Uint8Array, photoCount: number): Uint32Array {
   return out
 }
 
-/** Positions (ascending) and keys of the photos that pass, then of those that do not. */
-function splitByPass(pass: Uint8Array, keys: Uint32Array): { positions: Uint32Array; keys: Uint32Array }[] {
-  let kept = 0
-  for (let i = 0; i < keys.length; i++) kept += pass[i]
-  const groups = [kept, keys.length - kept].map((count) => ({ positions: new Uint32Array(count), keys: new Uint32Array(count) }))
-  const [{ positions: keptAt, keys: keptKeys }, { positions: excludedAt, keys: excludedKeys }] = groups
-  for (let i = 0, k = 0, e = 0; i < keys.length; i++) {
-    if (pass[i]) {
-      keptAt[k] = i
-      keptKeys[k++] = keys[i]
-    } else {
-      excludedAt[e] = i
-      excludedKeys[e++] = keys[i]
-    }
+/**
+ * The candidates' positions (ascending) and keys in rank groups, best group first: under `all`,
+ * the photos that pass before those a negated term rules out (`passes`), and within each, the
+ * higher tiers first. With neither, one group of all.
+ */
+function rankGroups(pass: Uint8Array | null, tier: Uint8Array | null, keys: Uint32Array): Array<{ positions: Uint32Array; keys: Uint32Array; passes: boolean }> {
+  const n = keys.length
+  if (!pass && !tier) return [{ positions: identity(n), keys, passes: true }]
+  let top = 0
+  if (tier) for (let i = 0; i < n; i++) top = Math.max(top, tier[i])
+  const tiers = top + 1
+  const groupOf = new Uint16Array(n)
+  const sizes = new Uint32Array(2 * tiers)
+  for (let i = 0; i < n; i++) {
+    const g = (pass && !pass[i] ? tiers : 0) + top - (tier ? tier[i] : 0)
+    groupOf[i] = g
+    sizes[g]++
+  }
+  const groups = Array.from(sizes, (size, g) => ({ positions: new Uint32Array(size), keys: new Uint32Array(size), passes: g < tiers }))
+  const filled = new Uint32Array(groups.length)
+  for (let i = 0; i < n; i++) {
+    const group = groups[groupOf[i]]
+    const at = filled[groupOf[i]]++
+    group.positions[at] = i
+    group.keys[at] = keys[i]
   }
   return groups
 }

@@ -4,12 +4,16 @@ import type { Lexicon } from '../lexicon/lexicon'
 import type { PackManifest } from '../models/packManifest'
 import { type BaseVocabulary, STORED_TOP, VocabularyScorer } from '../tagging/vocabularyScores'
 import { type TermScores, evaluateQuery } from './evaluateQuery'
-import { type QueryNode, parseQuery, queryTerms } from './queryParser'
+import { type QueryNode, dateTerms, isRankable, parseQuery, queryTerms } from './queryParser'
+import { dateFilterOf, dateRangeOf } from './dateTerms'
 import type { Library } from '../library/library'
+import type { DateFilter, PhotoCatalog } from '../library/photoCatalog'
 import { principalVector, sdlScore } from '../tagging/scoreTags'
 import type { ActivePack } from '../models/activePack'
 import type { AutoTagger } from '../tagging/autoTagger'
+import type { LearnedKeywordStore } from '../tagging/learnedKeywordStore'
 import type { TagStore } from '../tagging/tagStore'
+import { UnknownWordError } from './unknownWordError'
 import { VectorMatrix } from './vectorMatrix'
 
 /**
@@ -45,8 +49,9 @@ export interface SearchOptions {
 }
 
 /**
- * A query term: its word vector (null for a keyword of the user's that the lexicon lacks), and
- * the index positions of photos the user tagged with it or rejected it for.
+ * A query term: its vector (a keyword's learned one, else the word's; null for a keyword of the
+ * user's that is neither learned nor known to the lexicon), and the index positions of photos the
+ * user tagged with it or rejected it for.
  */
 interface Term {
   vector: Float32Array | null
@@ -93,7 +98,16 @@ export class SearchService {
   /** The pack's manifest, read again only when its files or the active pack change (see PackStore.changeStamp). */
   private manifest: { value: PackManifest; stamp: string } | null = null
 
-  constructor(private readonly parts: { library: Library; tags: TagStore; tagger: AutoTagger; pack: ActivePack }) {
+  constructor(
+    private readonly parts: {
+      library: Library
+      tags: TagStore
+      learnedKeywords: Pick<LearnedKeywordStore, 'vector'>
+      tagger: AutoTagger
+      pack: ActivePack
+      catalog: Pick<PhotoCatalog, 'page' | 'count' | 'idsCaptured' | 'capturedDates'>
+    }
+  ) {
     this.library = parts.library
   }
 
@@ -103,6 +117,8 @@ export class SearchService {
     if (!Number.isInteger(topN) || topN < 1 || topN > STORED_TOP) {
       throw new SdlError(`The cut-off top N must be a whole number from 1 to ${STORED_TOP}, not ${topN}`, 'Use --all to rank every photo without a cut-off.')
     }
+    const dates = dateFilterOf(node)
+    if (dates) return this.listByDate(query, node, dates, opts.limit ?? 50)
     const index = await this.loadIndex()
     index.inFlight++
     try {
@@ -113,22 +129,38 @@ export class SearchService {
     }
   }
 
+  /**
+   * A query of date terms alone: the library's photos captured then, newest first, whether or not
+   * the model has indexed them (nothing about them but their date is asked). `all` changes nothing:
+   * there is no cut-off to lift.
+   */
+  private async listByDate(query: string, node: QueryNode, dates: DateFilter, limit: number): Promise<SearchResponse> {
+    const { catalog, pack } = this.parts
+    const model = this.manifest?.value.name ?? (await pack.manifest().catch(() => null))?.name ?? ''
+    const term = dateTerms(node)[0].text
+    const hits = catalog.page(0, limit, { dates }, 'date').map((photo) => ({ ...dateHit(photo.path, photo.offline, term), capturedAt: photo.capturedAt }))
+    return { query, order: 'date', model, photos: catalog.count(), hits }
+  }
+
   private async searchIndex(index: LoadedIndex, query: string, node: QueryNode, topN: number, opts: SearchOptions): Promise<SearchResponse> {
     const limit = opts.limit ?? 50
     const tags = this.parts.tags
     const terms = new Map<string, Term>()
     for (const key of queryTerms(node)) {
       // A term naming one of the user's keywords (a word or a quoted phrase, in any case) means
-      // it: the photos that carry it match, whether or not the lexicon knows its words.
+      // it: the photos that carry it match, whether or not the lexicon knows its words, and rank
+      // first; its learned vector, when it has one, scores the others.
       const decided = tags.tagDecisions(key)
-      const found = index.lexicon.lookup(key)
-      if (!found.ok && !decided) {
-        throw new SdlError(`Unknown word '${found.text}' in the query`, found.suggestions.length ? `Did you mean: ${found.suggestions.join(', ')}?` : 'Try another word.')
+      const learned = decided ? this.parts.learnedKeywords.vector(key, index.modelId) : undefined
+      const found = learned ? null : index.lexicon.lookup(key)
+      if (found && !found.ok && !decided) {
+        throw new UnknownWordError(found.text, found.suggestions)
       }
       const positions = (ids: number[] = []) => new Set(ids.map((id) => positionOf(index, id)).filter((p) => p !== undefined))
-      terms.set(key, { vector: found.ok ? found.vector : null, tagged: positions(decided?.tagged), rejected: positions(decided?.rejected) })
+      terms.set(key, { vector: learned ?? (found?.ok ? found.vector : null), tagged: positions(decided?.tagged), rejected: positions(decided?.rejected) })
     }
     const threshold = await this.thresholds(index, topN)
+    const { dates, order, capturedAt } = this.dateFacts(index, node)
 
     // 1. Candidates by the index's 4-bit scores. Each photo's cut-off moves by its error margin
     //    the way that keeps the photo in play: lower for a wanted term, higher for an excluded one.
@@ -141,26 +173,70 @@ export class SearchService {
       const side = negated.has(key) ? (positive.includes(key) ? 0 : 1) : -1
       const applies = new Uint8Array(score.length)
       for (let p = 0; p < score.length; p++) applies[p] = appliesAt(score[p], threshold[p] + side * margins[p])
-      approximate.set(key, { score, applies: withUserDecisions(term, applies) })
+      approximate.set(key, { score, applies: withUserDecisions(term, applies), first: carriersAt(term, score.length) })
     }
 
     // 2. The candidates rescored exactly from their stored vectors, and the query evaluated on them
     //    alone. When too few of them truly match, while stage 1 had more, more are taken.
     let beyond = opts.rescoredBeyondLimit ?? rescoredBeyond(limit)
     for (;;) {
-      const candidates = evaluateQuery(node, approximate, index.photos.length, { all: opts.all, limit: limit + beyond }).matches
-      const { result, kept, vectors, exact } = this.rescore(index, node, candidates, terms, threshold, { all: opts.all, limit })
+      const candidates = evaluateQuery(node, approximate, index.photos.length, { all: opts.all, limit: limit + beyond, dates, order }).matches
+      const { result, kept, vectors, exact } = this.rescore(index, node, candidates, terms, threshold, { all: opts.all, limit, dates, order })
       if (result.matches.length < limit && candidates.length === limit + beyond) {
         beyond *= 4
         continue
       }
+      const meta = { query, model: index.manifest.name, photos: index.photos.length }
+      if (capturedAt) {
+        const term = dateTerms(node)[0].text
+        const hits = Array.from(result.matches, (i) => ({
+          ...dateHit(index.photos[kept[i]].path, index.photos[kept[i]].offline, term),
+          capturedAt: capturedAt.get(index.photos[kept[i]].id) ?? null
+        }))
+        return { ...meta, order: 'date', hits }
+      }
       const described = Array.from(result.matches, (i, j) => this.describeHit(index, kept[i], vectors[i], i, result.relevance[j], positive, terms, exact))
       await this.nameFacets(index, described)
-      return { query, model: index.manifest.name, photos: index.photos.length, hits: described.map((d) => d.hit) }
+      return { ...meta, order: 'relevance', hits: described.map((d) => d.hit) }
     }
   }
 
-  private rescore(index: LoadedIndex, node: QueryNode, candidates: Uint32Array, terms: Map<string, Term>, threshold: Float32Array, opts: { all?: boolean; limit: number }) {
+  /**
+   * Per date term of the query, which index positions were captured in its range; and for a
+   * query without a word to rank by, the order instead (recency: the newest highest) and each
+   * photo's capture date for its hit.
+   */
+  private dateFacts(index: LoadedIndex, node: QueryNode): { dates: Map<string, Uint8Array>; order?: Float32Array; capturedAt?: Map<number, string | null> } {
+    const { catalog } = this.parts
+    const flagsOf = (ids: Iterable<number>, flags: Uint8Array | Float32Array, value: (i: number) => number) => {
+      let i = 0
+      for (const id of ids) {
+        const p = positionOf(index, id)
+        if (p !== undefined) flags[p] = value(i)
+        i++
+      }
+      return flags
+    }
+    const dates = new Map<string, Uint8Array>()
+    for (const term of dateTerms(node)) dates.set(term.text, flagsOf(catalog.idsCaptured(dateRangeOf(term)), new Uint8Array(index.photos.length), () => 1) as Uint8Array)
+    if (isRankable(node)) return { dates }
+    const oldestFirst = catalog.capturedDates()
+    const order = flagsOf(
+      oldestFirst.map((photo) => photo.id),
+      new Float32Array(index.photos.length).fill(-1),
+      (i) => i
+    ) as Float32Array
+    return { dates, order, capturedAt: new Map(oldestFirst.map((photo) => [photo.id, photo.capturedAt])) }
+  }
+
+  private rescore(
+    index: LoadedIndex,
+    node: QueryNode,
+    candidates: Uint32Array,
+    terms: Map<string, Term>,
+    threshold: Float32Array,
+    opts: { all?: boolean; limit: number; dates: Map<string, Uint8Array>; order?: Float32Array }
+  ) {
     const found = this.library.store.photosVectors(
       Array.from(candidates, (p) => index.photos[p].id),
       index.modelId
@@ -172,9 +248,11 @@ export class SearchService {
       const w = term.vector
       const score = Float32Array.from(vectors, (v) => (w ? sdlScore(v, index.manifest.rows, w).score : -Infinity))
       const applies = Uint8Array.from(score, (s, i) => appliesTo(term, kept[i], s, threshold[kept[i]]))
-      exact.set(key, { score, applies })
+      exact.set(key, { score, applies, first: term.tagged.size ? Uint8Array.from(kept, (p) => (term.tagged.has(p) ? 1 : 0)) : undefined })
     }
-    return { result: evaluateQuery(node, exact, kept.length, opts), kept, vectors, exact }
+    const dates = new Map([...opts.dates].map(([text, flags]) => [text, Uint8Array.from(kept, (p) => flags[p])]))
+    const order = opts.order && Float32Array.from(kept, (p) => opts.order![p])
+    return { result: evaluateQuery(node, exact, kept.length, { ...opts, dates, order }), kept, vectors, exact }
   }
 
   /** Forget the loaded index, e.g. after the library changed or the active model did. */
@@ -453,6 +531,11 @@ function positionOf(index: Pick<LoadedIndex, 'ids'>, id: number): number | undef
   return undefined
 }
 
+/** A hit of a query ranked by date: no score, and the date term (the first) stands for why it matched. */
+function dateHit(path: string, offline: boolean, term: string): SearchHit {
+  return { path, score: 0, offline, match: { term, principalVector: -1, nearestWords: [], tagged: false } }
+}
+
 /** Frees a replaced index's onnxruntime sessions. */
 async function release(index: LoadedIndex): Promise<void> {
   await Promise.all([index.matrix.release(), --index.facetWords.users === 0 ? index.facetWords.scorer.release() : undefined])
@@ -481,8 +564,17 @@ function withUserDecisions(term: Term, applies: Uint8Array): Uint8Array {
   return applies
 }
 
+/** 1 at the index position of each photo the user tagged with the term; undefined when none is (nothing to put first). */
+function carriersAt(term: Term, photoCount: number): Uint8Array | undefined {
+  if (!term.tagged.size) return undefined
+  const first = new Uint8Array(photoCount)
+  for (const p of term.tagged) first[p] = 1
+  return first
+}
+
 /** The terms that appear under a NOT. */
 function negatedTerms(node: QueryNode, under = false): Set<string> {
+  if (node.kind === 'date') return new Set()
   if (node.kind === 'term') return new Set(under ? queryTerms(node) : [])
   if (node.kind === 'not') return negatedTerms(node.child, true)
   return new Set(node.children.flatMap((c) => [...negatedTerms(c, under)]))
@@ -490,7 +582,7 @@ function negatedTerms(node: QueryNode, under = false): Set<string> {
 
 /** The terms that are not negated: only they can speak for a photo. */
 function positiveTerms(node: QueryNode): string[] {
-  if (node.kind === 'not') return []
+  if (node.kind === 'not' || node.kind === 'date') return []
   if (node.kind === 'term') return queryTerms(node)
   return [...new Set(node.children.flatMap(positiveTerms))]
 }

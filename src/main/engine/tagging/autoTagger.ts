@@ -1,4 +1,6 @@
 import { resolve } from 'node:path'
+import type { TagAction, TagPhotosReport, TagUndoReport } from '../../../shared/api'
+import { type ScoreScale, scoreScale } from '../../../shared/confidence'
 import type { Progress } from '../download/progress'
 import { SdlError } from '../errors'
 import { requireFolder, safeRealpath } from '../library/folderPaths'
@@ -8,6 +10,8 @@ import { Lexicon } from '../lexicon/lexicon'
 import type { PackManifest, PackVocabulary } from '../models/packManifest'
 import { checkKeyword, keywordKey, keywordText } from './keywordText'
 import { principalVector, scoreAllTags } from './scoreTags'
+import type { StepTaken, TagHistory } from './tagHistory'
+import type { LearnedKeywordStore } from './learnedKeywordStore'
 import type { PhotoTagState, TagStore } from './tagStore'
 import { type BaseVocabulary, type TopScores, VocabularyScorer, baseVocabulary } from './vocabularyScores'
 
@@ -23,6 +27,8 @@ export interface TagSuggestion {
   score: number
   /** Not among the tags the model was trained on: the pack's unseen tags and every custom word. */
   unseen: boolean
+  /** A keyword of the user's, suggested by the vector learned from this many photos that carry it. */
+  learnedFrom?: number
 }
 
 export interface PhotoTags {
@@ -44,6 +50,11 @@ export interface AutotagResult {
   suggestions: TagSuggestion[]
 }
 
+/** Custom words and learned keywords the base vocabulary lacks; `learnedFrom`: by tag, the photos a learned one was learned from. */
+interface ExtraVocabulary extends PackVocabulary {
+  learnedFrom: Map<string, number>
+}
+
 /** The words suggestions are drawn from, with unit vectors row-major [tag][dim]. */
 interface ActiveVocabulary extends PackVocabulary {
   custom: Set<string>
@@ -58,7 +69,12 @@ interface Base {
   scorer: Lazy<VocabularyScorer>
   /** Scores single principal vectors against the vocabulary (rows = 1): a facet's nearest words. */
   facetScorer: Lazy<VocabularyScorer>
+  /** The model's score scale, once read from a whole sample (see scoreScale). */
+  scale?: ScoreScale | null
 }
+
+/** Photos whose best stored score places a model's confidence levels: plenty for a 90th percentile. */
+const SCALE_SAMPLE = 2000
 
 /** A photo's principal vector A_k, described by its length and its nearest vocabulary words. */
 export interface FacetDescription {
@@ -81,7 +97,7 @@ export class AutoTagger {
   private readonly store: LibraryStore
   private readonly tagStore: TagStore
 
-  constructor(private readonly parts: { photos: LibraryStore; tags: TagStore; pack: ActivePack }) {
+  constructor(private readonly parts: { photos: LibraryStore; tags: TagStore; history: TagHistory; learnedKeywords: Pick<LearnedKeywordStore, 'learned'>; pack: ActivePack }) {
     this.store = parts.photos
     this.tagStore = parts.tags
   }
@@ -90,7 +106,7 @@ export class AutoTagger {
     const { photo, modelId } = await this.indexedPhoto(photoPath)
     const [stored] = this.store.vocabularyScores(modelId, (await this.loadBase()).vocabulary.id, photo.id)
     const decided = new Set(this.tagStore.photoTags(photo.id).map((t) => keywordKey(t.tag)))
-    return this.suggest(photo.id, modelId, stored, await this.customVocabulary(), decided, opts)
+    return this.suggest(await this.loadBase(), photo.id, modelId, stored, await this.customVocabulary(), decided, opts)
   }
 
   /**
@@ -120,6 +136,25 @@ export class AutoTagger {
     await Promise.all(all.map(release))
   }
 
+  /**
+   * Where the active model's scores become "likely" and "very likely" (shared/confidence.ts), from
+   * the best stored score of up to SCALE_SAMPLE photos. Once that many are scored, the sample (the
+   * first photos by id) stays the same and is kept; until then it is read again on each call, as
+   * the index worker scores new photos in its own thread. Null while no photo is scored.
+   */
+  async scoreScale(): Promise<ScoreScale | null> {
+    const base = await this.loadBase()
+    if (base.scale !== undefined) return base.scale
+    const best: number[] = []
+    for (const stored of this.store.vocabularyScores(this.store.modelId(base.manifest), base.vocabulary.id)) {
+      if (stored.scores.length) best.push(stored.scores.reduce((a, b) => Math.max(a, b)))
+      if (best.length >= SCALE_SAMPLE) break
+    }
+    const scale = scoreScale(best)
+    if (best.length >= SCALE_SAMPLE) base.scale = scale
+    return scale
+  }
+
   /** The lexicon of the active model: any word to a vector of its space. */
   async lexicon(): Promise<Lexicon> {
     return (await this.loadBase()).lexicon()
@@ -144,12 +179,12 @@ export class AutoTagger {
 
   /** Accepts a tag of the active vocabulary (a rejected one flips to accepted). */
   async accept(photoPath: string, tag: string): Promise<void> {
-    await this.decide(photoPath, tag, 'accepted')
+    await this.decide(photoPath, tag, 'accept')
   }
 
   /** Rejects a tag: it is never suggested for this photo again. */
   async reject(photoPath: string, tag: string): Promise<void> {
-    await this.decide(photoPath, tag, 'rejected')
+    await this.decide(photoPath, tag, 'reject')
   }
 
   /**
@@ -157,13 +192,84 @@ export class AutoTagger {
    * Returns the keyword's spelling, the first one given if it existed already.
    */
   async addTag(photoPath: string, tag: string): Promise<string> {
-    const text = keywordText(tag)
-    const { photo } = await this.indexedPhoto(photoPath)
-    return this.tagStore.setPhotoTag(photo.id, text, 'user')
+    return this.decide(photoPath, tag, 'add-tag')
+  }
+
+  /** The library's photo at this path (as given or through links), if it is there: its id and its path as the library names it. */
+  photoAt(photoPath: string): { id: number; path: string } {
+    const photo = this.store.photoByPath(resolve(photoPath)) ?? this.store.photoByPath(safeRealpath(photoPath))
+    if (!photo) throw new SdlError(`${photoPath} is not a photo of the library`, 'Add its folder with `sdl-tagger folders add`, then index it.')
+    return { id: photo.id, path: photo.path }
+  }
+
+  /**
+   * One action on one tag for many photos, in one transaction and one step of the tagging
+   * history (see TagHistory). Accept and reject take a tag of the vocabulary (or one the photo has
+   * a decision on already) for photos the model has embedded; `remove-tag` forgets the decision,
+   * it does not reject. A photo that cannot take it is named with the reason; the others go on.
+   */
+  async changeTag(photoIds: readonly number[], tag: string, action: TagAction): Promise<TagPhotosReport> {
+    const word = keywordText(tag)
+    const deciding = action === 'accept' || action === 'reject'
+    const manifest = deciding ? (await this.loadBase()).manifest : null
+    const known = deciding && (await this.vocabulary()).tags.some((t) => keywordKey(t) === keywordKey(word))
+    const history = this.parts.history
+    const photos = history.photos(photoIds, manifest ? this.store.modelId(manifest) : -1)
+    const failed: TagPhotosReport['failed'] = []
+    const taking: number[] = []
+    for (const id of new Set(photoIds)) {
+      const photo = photos.get(id)
+      const refusal = !photo
+        ? { reason: `No photo ${id} in the library`, hint: 'It may have been deleted or its folder removed; reload the library.' }
+        : photo.missing
+          ? { reason: `${photo.path} is missing (its file is gone)`, hint: 'Put the file back in a library folder and index, then decide on its tags.' }
+          : manifest && !photo.indexed
+            ? { reason: `${photo.path} is not indexed with model ${manifest.name}`, hint: 'Run `sdl-tagger index` first.' }
+            : deciding && !known && !this.tagStore.photoTag(id, word)
+              ? notInVocabulary(tag, word, action)
+              : null
+      if (refusal) failed.push({ photo: id, path: photo?.path ?? null, ...refusal })
+      else taking.push(id)
+    }
+    const { step, unchanged } = taking.length ? history.apply(action, word, taking, ACTION_STATE[action]) : { step: null, unchanged: [] }
+    return { tag: this.tagStore.findKeyword(word)?.text ?? word, step, unchanged, failed, history: history.state() }
+  }
+
+  /** Takes back the last tagging action, of this process or another: the history is the library's. */
+  async undo(): Promise<TagUndoReport> {
+    return this.historyReport(this.parts.history.undo())
+  }
+
+  /** Applies again the action undone last, unless another action came since. */
+  async redo(): Promise<TagUndoReport> {
+    return this.historyReport(this.parts.history.redo())
+  }
+
+  /**
+   * The photos `tag` is suggested for (among each one's `top` best, as `autotag` lists them),
+   * undecided, best first: what a review of one tag goes through.
+   */
+  async review(tag: string, opts: SuggestOptions & { onProgress?: (p: Progress) => void } = {}): Promise<Array<{ path: string; score: number }>> {
+    const word = keywordText(tag)
+    const key = keywordKey(word)
+    const found: Array<{ path: string; score: number }> = []
+    for (const { path, suggestions } of await this.autotag(undefined, opts)) {
+      const suggested = suggestions.find((s) => keywordKey(s.tag) === key)
+      if (suggested) found.push({ path, score: suggested.score })
+    }
+    if (!found.length && !(await this.vocabulary()).tags.some((t) => keywordKey(t) === key)) {
+      throw new SdlError(`'${tag}' is not in the vocabulary`, `Only its words are suggested; add it with \`sdl-tagger vocab add ${JSON.stringify(word)}\`.`)
+    }
+    return found.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   }
 
   /** Suggestions for every indexed photo (of one library folder), from the stored scores. */
   async autotag(folder?: string, opts: SuggestOptions & { onProgress?: (p: Progress) => void } = {}): Promise<AutotagResult[]> {
+    return (await this.suggestionsByPhoto(folder, opts)).map(({ path, suggestions }) => ({ path, suggestions }))
+  }
+
+  /** As autotag, with each photo's id: what a review by tag ranks. */
+  async suggestionsByPhoto(folder?: string, opts: SuggestOptions & { onProgress?: (p: Progress) => void } = {}): Promise<Array<AutotagResult & { photoId: number }>> {
     const base = await this.loadBase()
     const modelId = this.store.modelId(base.manifest)
     const folderId = folder === undefined ? undefined : requireFolder(this.store, folder).id
@@ -172,11 +278,12 @@ export class AutoTagger {
     const decided = store.decidedTags()
     const paths = this.store.photoPaths(folderId)
     const custom = await this.customVocabulary()
-    const out: AutotagResult[] = []
+    const out: Array<AutotagResult & { photoId: number }> = []
+    const undecided = new Set<string>()
     for (const stored of this.store.vocabularyScores(modelId, base.vocabulary.id)) {
       const path = paths.get(stored.photoId)
       if (path === undefined) continue
-      out.push({ path, suggestions: await this.suggest(stored.photoId, modelId, stored, custom, decided.get(stored.photoId) ?? new Set(), opts) })
+      out.push({ photoId: stored.photoId, path, suggestions: this.suggest(base, stored.photoId, modelId, stored, custom, decided.get(stored.photoId) ?? undecided, opts) })
     }
     return out
   }
@@ -221,12 +328,23 @@ export class AutoTagger {
     return { tags: [...vocabulary.tags, ...custom.tags], unseen: new Set([...vocabulary.unseen, ...custom.tags]), dim: vocabulary.dim, vectors, custom: new Set(custom.tags) }
   }
 
-  /** The custom words the base vocabulary lacks, with their vectors. */
-  private async customVocabulary(): Promise<PackVocabulary> {
-    const { vocabulary, lexicon } = await this.loadBase()
+  /**
+   * The custom words and the user's learned keywords that the base vocabulary lacks, with their
+   * vectors: a keyword's learned vector rather than its word's, when it has one.
+   */
+  private async customVocabulary(): Promise<ExtraVocabulary> {
+    const { vocabulary, lexicon, manifest } = await this.loadBase()
     const known = new Set(vocabulary.tags.map(keywordKey))
     const tags: string[] = []
     const vectors: Float32Array[] = []
+    const learnedFrom = new Map<string, number>()
+    for (const learned of this.parts.learnedKeywords.learned(this.store.modelId(manifest))) {
+      if (known.has(learned.key)) continue
+      known.add(learned.key)
+      tags.push(learned.text)
+      vectors.push(learned.vector)
+      learnedFrom.set(learned.text, learned.examples)
+    }
     for (const word of this.tagStore.customWords()) {
       if (known.has(keywordKey(word))) continue
       const found = (await lexicon()).lookup(word)
@@ -238,7 +356,7 @@ export class AutoTagger {
     }
     const flat = new Float32Array(tags.length * vocabulary.dim)
     vectors.forEach((v, i) => flat.set(v, i * vocabulary.dim))
-    return { tags, unseen: new Set(tags), dim: vocabulary.dim, vectors: flat }
+    return { tags, unseen: new Set(tags), dim: vocabulary.dim, vectors: flat, learnedFrom }
   }
 
   /**
@@ -246,51 +364,53 @@ export class AutoTagger {
    * stored list runs short (many tags decided, or more asked for than are stored), the photo is
    * scored against the whole vocabulary from its vectors instead.
    */
-  private async suggest(
+  private suggest(
+    base: Base,
     photoId: number,
     modelId: number,
     stored: TopScores | undefined,
-    custom: PackVocabulary,
+    custom: ExtraVocabulary,
     decided: ReadonlySet<string>,
     opts: SuggestOptions
-  ): Promise<TagSuggestion[]> {
-    const { vocabulary, manifest } = await this.loadBase()
+  ): TagSuggestion[] {
+    const { vocabulary, manifest } = base
     const store = this.store
     let vectors: Float32Array | undefined
     const vectorsOf = () => (vectors ??= store.photoVectors(photoId, modelId)!)
     const min = opts.minScore ?? -Infinity
     const wanted = opts.top ?? 10
-    const usable = (s: TopScores) => s.tags.filter((t, i) => s.scores[i] >= min && !decided.has(keywordKey(vocabulary.tags[t]))).length
+    const usable = (s: TopScores) => s.tags.filter((t, i) => s.scores[i] >= min && (!decided.size || !decided.has(keywordKey(vocabulary.tags[t])))).length
     const truncated = (s: TopScores) => s.tags.length < vocabulary.tags.length && s.scores[s.scores.length - 1] >= min
     if (!stored || (truncated(stored) && usable(stored) < wanted)) {
       const all = scoreAllTags(vectorsOf(), manifest.rows, vocabulary)
-      stored = { tags: Uint16Array.from(all.keys()), scores: all }
+      // Best first, as the stored ones are.
+      const order = Uint16Array.from(all.keys()).sort((a, b) => all[b] - all[a] || a - b)
+      stored = { tags: order, scores: Float32Array.from(order, (t) => all[t]) }
     }
     const customScores = custom.tags.length ? scoreAllTags(vectorsOf(), manifest.rows, custom) : null
     return merged(vocabulary, stored, custom, customScores, decided, opts)
   }
 
-  private async decide(photoPath: string, tag: string, state: PhotoTagState): Promise<void> {
-    const word = keywordText(tag)
+  /** One photo's tagging action, as a step of its own; what stops it is thrown. */
+  /** One photo's tagging action, as a step of its own; what stops it is thrown. Returns the keyword's spelling. */
+  private async decide(photoPath: string, tag: string, action: TagAction): Promise<string> {
+    // A refused keyword is told before anything about the photo.
+    keywordText(tag)
     const { photo } = await this.indexedPhoto(photoPath)
-    const key = keywordKey(word)
-    const store = this.tagStore
-    const already = store.photoTags(photo.id).some((t) => keywordKey(t.tag) === key)
-    if (!already && !(await this.vocabulary()).tags.some((t) => keywordKey(t) === key)) {
-      throw new SdlError(
-        `'${tag}' is not in the vocabulary`,
-        state === 'accepted'
-          ? `Add it as your own tag instead, or add it to the vocabulary with \`sdl-tagger vocab add ${JSON.stringify(word)}\`.`
-          : 'Only suggested tags can be rejected.'
-      )
-    }
-    store.setPhotoTag(photo.id, word, state)
+    const report = await this.changeTag([photo.id], tag, action)
+    const [refused] = report.failed
+    if (refused) throw new SdlError(refused.reason, refused.hint)
+    return report.tag
+  }
+
+  private historyReport(taken: StepTaken | null): TagUndoReport {
+    return { step: taken?.step ?? null, kept: taken?.kept ?? [], history: this.parts.history.state() }
   }
 
   private async indexedPhoto(photoPath: string) {
     const base = await this.loadBase()
     const modelId = this.store.modelId(base.manifest)
-    const photo = this.store.photoByPath(resolve(photoPath), modelId) ?? this.store.photoByPath(safeRealpath(photoPath), modelId)
+    const photo = this.store.photoByFile(resolve(photoPath), modelId) ?? this.store.photoByFile(safeRealpath(photoPath), modelId)
     if (!photo) throw new SdlError(`${photoPath} is not a photo of the library`, 'Add its folder with `sdl-tagger folders add`, then index it.')
     if (photo.status !== 'ok' || !photo.hasVectors) {
       throw new SdlError(`${photoPath} is not indexed with model ${base.manifest.name}`, 'Run `sdl-tagger index` first.')
@@ -318,6 +438,19 @@ export class AutoTagger {
     })()
     this.base.catch(() => (this.base = null))
     return this.base
+  }
+}
+
+/** The state each action leaves a photo's tag in; null: no decision. */
+const ACTION_STATE: Record<TagAction, PhotoTagState | null> = { accept: 'accepted', reject: 'rejected', 'add-tag': 'user', 'remove-tag': null }
+
+function notInVocabulary(tag: string, word: string, action: TagAction): { reason: string; hint: string } {
+  return {
+    reason: `'${tag}' is not in the vocabulary`,
+    hint:
+      action === 'accept'
+        ? `Add it as your own tag instead, or add it to the vocabulary with \`sdl-tagger vocab add ${JSON.stringify(word)}\`.`
+        : 'Only suggested tags can be rejected.'
   }
 }
 
@@ -358,19 +491,29 @@ class Lazy<T> {
 function merged(
   base: PackVocabulary,
   stored: TopScores,
-  custom: PackVocabulary,
+  custom: ExtraVocabulary,
   customScores: Float32Array | null,
   decided: ReadonlySet<string>,
   opts: SuggestOptions
 ): TagSuggestion[] {
   const top = opts.top ?? 10
   const min = opts.minScore ?? -Infinity
+  const undecided = (tag: string) => !decided.size || !decided.has(keywordKey(tag))
   const candidates: Array<TagSuggestion & { order: number }> = []
-  stored.tags.forEach((t, i) => candidates.push({ tag: base.tags[t], score: stored.scores[i], unseen: base.unseen.has(base.tags[t]), order: t }))
-  customScores?.forEach((score, i) => candidates.push({ tag: custom.tags[i], score, unseen: true, order: base.tags.length + i }))
+  // Stored tags come best first: past the `top`-th one kept (and its ties) none can make the cut.
+  // Reviewing a tag reads every photo's suggestions, so this loop runs for each of them.
+  for (let i = 0; i < stored.tags.length; i++) {
+    const score = stored.scores[i]
+    if (score < min || (candidates.length >= top && score < candidates[candidates.length - 1].score)) break
+    const t = stored.tags[i]
+    if (undecided(base.tags[t])) candidates.push({ tag: base.tags[t], score, unseen: base.unseen.has(base.tags[t]), order: t })
+  }
+  customScores?.forEach((score, i) => {
+    if (score >= min && undecided(custom.tags[i]))
+      candidates.push({ tag: custom.tags[i], score, unseen: true, order: base.tags.length + i, learnedFrom: custom.learnedFrom.get(custom.tags[i]) })
+  })
   return candidates
-    .filter((c) => c.score >= min && !decided.has(keywordKey(c.tag)))
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .slice(0, top)
-    .map(({ tag, score, unseen }) => ({ tag, score, unseen }))
+    .map(({ tag, score, unseen, learnedFrom }) => (learnedFrom === undefined ? { tag, score, unseen } : { tag, score, unseen, learnedFrom }))
 }

@@ -1,5 +1,7 @@
 import { SdlError } from '../errors'
+import type { QualityLabel } from './keywordLearning'
 import { keywordKey, keywordText } from './keywordText'
+import type { LearnedKeywordRow } from './learnedKeywordStore'
 import type { KeywordPath, TagStore } from './tagStore'
 
 export interface KeywordListing {
@@ -7,16 +9,18 @@ export interface KeywordListing {
   /** Levels from the top of its hierarchy down to the keyword itself. */
   path: string[]
   photos: number
-  /** The word vector learned from the photos that carry it; none is learned yet. */
-  learned: null
+  /** What its word vector was learned from (the photos that carry it) and how well it works; null: not learned. */
+  learned: { examples: number; quality: QualityLabel } | null
 }
 
 /** The user's keywords as a whole: listing, renaming and merging them. Needs the library only, never the model. */
 export class KeywordBook {
   constructor(private readonly tags: TagStore) {}
 
-  list(): KeywordListing[] {
-    return this.tags.userKeywords().map((k) => ({ ...k, learned: null }))
+  /** The user's keywords, each with what was learned for it among `learned` (the active model's). */
+  list(learned: readonly LearnedKeywordRow[] = []): KeywordListing[] {
+    const byKey = new Map(learned.map((l) => [l.key, { examples: l.examples, quality: l.quality }]))
+    return this.tags.userKeywords().map((k) => ({ ...k, learned: byKey.get(keywordKey(k.keyword)) ?? null }))
   }
 
   /** Renames `from` to `to`; onto another keyword, the two merge under the new spelling. Returns the keyword's spelling after. */

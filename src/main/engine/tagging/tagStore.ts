@@ -6,6 +6,13 @@ export type PhotoTagState = 'accepted' | 'rejected' | 'user'
 /** Where a photo tag came from: decided or added in this app, or imported from XMP metadata. */
 export type TagSource = 'app' | 'xmp'
 
+/** A photo's tag as stored: what the tagging history keeps, so that undo and redo put it back exactly. */
+export interface PhotoTagRecord {
+  state: PhotoTagState
+  source: TagSource
+  createdAt: string
+}
+
 /** A keyword with its place in a hierarchy: levels from the top down to the keyword itself (`['Places', 'Africa', 'Kenya']`). */
 export interface KeywordPath {
   text: string
@@ -28,7 +35,23 @@ export interface KeywordSummary {
  * case-folded text); callers pass and get back the text as the user wrote it.
  */
 export class TagStore {
+  private readonly changeListeners = new Set<(keys: string[]) => void>()
+
   constructor(readonly db: LibraryDatabase) {}
+
+  /**
+   * Told the keys of keywords whose photos changed (tagged, rejected, imported, merged into), once
+   * the change is written: the one place learned keywords hear of new examples. Returns the unsubscribe.
+   */
+  onKeywordsChanged(listener: (keys: string[]) => void): () => void {
+    this.changeListeners.add(listener)
+    return () => this.changeListeners.delete(listener)
+  }
+
+  /** Every method that changes which photos carry or reject a keyword calls this after writing. */
+  keywordsChanged(keys: readonly string[]): void {
+    if (keys.length) for (const listener of this.changeListeners) listener([...keys])
+  }
 
   /**
    * The keyword `text` names, created with this spelling and place if it is new. An existing one
@@ -60,7 +83,36 @@ export class TagStore {
          ON CONFLICT(photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at`
       )
       .run(photoId, keywordKey(tag), state, new Date().toISOString())
+    this.keywordsChanged([keywordKey(tag)])
     return text
+  }
+
+  /** A photo's tag as stored, or undefined when the user has not decided on it. */
+  photoTag(photoId: number, tag: string): PhotoTagRecord | undefined {
+    const row = this.db.prepare('SELECT state, source, created_at AS createdAt FROM photo_tags WHERE photo_id = ? AND tag = ?').get(photoId, keywordKey(tag))
+    return row as PhotoTagRecord | undefined
+  }
+
+  /** Forgets the user's decision on a photo's tag (it is not filed as rejected: it may be suggested again). */
+  removePhotoTag(photoId: number, tag: string): boolean {
+    const removed = this.db.prepare('DELETE FROM photo_tags WHERE photo_id = ? AND tag = ?').run(photoId, keywordKey(tag)).changes > 0
+    if (removed) this.keywordsChanged([keywordKey(tag)])
+    return removed
+  }
+
+  /** Puts a photo's tag back as recorded (undefined: no tag), for undo and redo; the keyword must exist. */
+  restorePhotoTag(photoId: number, tag: string, record: PhotoTagRecord | undefined): void {
+    if (!record) {
+      this.removePhotoTag(photoId, tag)
+      return
+    }
+    this.db
+      .prepare(
+        `INSERT INTO photo_tags (photo_id, tag, state, created_at, source) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at, source = excluded.source`
+      )
+      .run(photoId, keywordKey(tag), record.state, record.createdAt, record.source)
+    this.keywordsChanged([keywordKey(tag)])
   }
 
   /** A photo's decided tags, as the keywords are spelled. */
@@ -100,6 +152,7 @@ export class TagStore {
         if (insert.run(photoId, keywordKey(text), now).changes) added.push(spelled)
       }
     })()
+    this.keywordsChanged(added.map(keywordKey))
     return added
   }
 
@@ -217,6 +270,7 @@ export class TagStore {
       this.db.prepare('DELETE FROM keywords WHERE key = ?').run(fromKey)
       this.movePaths(from.path, into.path)
     })()
+    this.keywordsChanged([intoKey])
   }
 
   /** Keywords whose hierarchy runs through `from` (compared case-insensitively) are moved below `to`. */

@@ -80,24 +80,79 @@ export function managedEntries(tags: ExifToolTags | null): FieldEntries {
   return out
 }
 
+/** A file's keyword fields: the three export writes, and the two more it reads (Windows' MicrosoftPhoto, IPTC). */
+export type FileKeywords = FieldEntries & { microsoft: string[]; iptc: string[] }
+
+export function fileKeywords(tags: ExifToolTags | null): FileKeywords {
+  return { ...managedEntries(tags), microsoft: listValue(tags?.['XMP-microsoft:LastKeywordXMP']), iptc: listValue(tags?.['IPTC:Keywords']) }
+}
+
+/** A hierarchical entry's levels, look-alikes turned back into the separator (`AI|a¦b` is AI, then a|b). */
+function levelsOf(value: string, field: 'hierarchical' | 'tagsList' | 'microsoft'): string[] {
+  const sep = field === 'hierarchical' ? '|' : '/'
+  const levels = value.split(sep).filter((level) => level.trim())
+  return field === 'microsoft' ? levels : levels.map((level) => level.split(HIERARCHY_SEPARATORS[field].lookAlike).join(sep))
+}
+
+/**
+ * The user's keywords in a file, each as its levels: the hierarchical fields' entries (digiKam's
+ * first, as digiKam reads them), then the flat keywords that are no level of those. The app's
+ * own are left out: entries under `root`, those recorded as `ours`, and a flat keyword beside
+ * its `root` entry.
+ */
+export function userKeywordPaths(current: FieldEntries & Partial<FileKeywords>, root: string, ours: FieldEntries): string[][] {
+  const paths = new Map<string, string[]>()
+  const levelKeys = new Set<string>()
+  const appTags = new Set<string>()
+  for (const field of ['tagsList', 'hierarchical', 'microsoft'] as const) {
+    const oursHere = new Set(field === 'microsoft' ? [] : ours[field])
+    for (const value of current[field] ?? []) {
+      const levels = levelsOf(value, field)
+      if (!levels.length || oursHere.has(value)) continue
+      if (levels[0] === root && field !== 'microsoft') {
+        appTags.add(tagOfEntry(field, value, root))
+        continue
+      }
+      const key = levels.map(keywordKey).join('\n')
+      if (!paths.has(key)) paths.set(key, levels)
+      for (const level of levels) levelKeys.add(keywordKey(level))
+    }
+  }
+  const oursFlat = new Set(ours.subject)
+  for (const keyword of [...current.subject, ...(current.iptc ?? [])]) {
+    if (!keyword.trim() || oursFlat.has(keyword) || appTags.has(keyword) || levelKeys.has(keywordKey(keyword))) continue
+    levelKeys.add(keywordKey(keyword))
+    paths.set(keywordKey(keyword), [keyword])
+  }
+  return [...paths.values()]
+}
+
 export interface FieldPlan {
+  /** Every entry to add: the user's keywords first in a field the file lacked (see planKeywordChanges), then the app's. */
   add: FieldEntries
   remove: FieldEntries
   /** What this app owns in the file afterwards: what it added, still there and still wanted. */
   ours: FieldEntries
+  /** The user's own keywords copied into a field the file lacked, in that field's form. */
+  seeded: FieldEntries
   /** Tags touched in any field, for people: `dog`, not `AI|dog`. */
   addedTags: string[]
   removedTags: string[]
 }
 
 /**
- * The keyword changes that make a sidecar carry `tags`: each field gets the entries it lacks,
- * and loses the entries this app wrote before (`ours`) that are no longer wanted. An entry the
- * user had already is left alone and never becomes ours, so it is never removed.
+ * The keyword changes that make a file carry `tags`: each field gets the entries it lacks, and
+ * loses the entries this app wrote before (`ours`) that are no longer wanted. An entry the user
+ * had already is left alone and never becomes ours, so it is never removed. A field the file
+ * lacks starts with the user's keywords from its other fields, in that field's form
+ * (`People|Family` becomes `People/Family`): digiKam reads only the first keyword field it finds,
+ * digiKam:TagsList before lr:hierarchicalSubject and dc:subject, so a new field holding only the
+ * app's tags would hide the user's.
  */
-export function planKeywordChanges(current: FieldEntries, tags: readonly KeywordToWrite[], root: string, ours: FieldEntries): FieldPlan {
-  const plan: FieldPlan = { add: emptyEntries(), remove: emptyEntries(), ours: emptyEntries(), addedTags: [], removedTags: [] }
+export function planKeywordChanges(current: FieldEntries & Partial<FileKeywords>, tags: readonly KeywordToWrite[], root: string, ours: FieldEntries): FieldPlan {
+  const plan: FieldPlan = { add: emptyEntries(), remove: emptyEntries(), ours: emptyEntries(), seeded: emptyEntries(), addedTags: [], removedTags: [] }
   const wanted = tags.map((tag) => ({ tag: tagOf(tag), entries: entriesForKeyword(tag, root) }))
+  const users = wanted.length && FIELD_NAMES.some((f) => !current[f].length) ? userKeywordPaths(current, root, ours) : []
   const added = new Set<string>()
   const removed = new Set<string>()
   for (const field of FIELD_NAMES) {
@@ -105,6 +160,15 @@ export function planKeywordChanges(current: FieldEntries, tags: readonly Keyword
     // Keywords compare as Lightroom and digiKam do: case and Unicode form do not make a new one.
     const haveByKeyword = new Map<string, string>()
     for (const h of current[field]) if (!haveByKeyword.has(keywordKey(h))) haveByKeyword.set(keywordKey(h), h)
+    if (!current[field].length && wanted.length) {
+      for (const levels of users) {
+        const entry = entriesForKeyword({ tag: levels.at(-1)!, path: levels }, root)[field]
+        if (haveByKeyword.has(keywordKey(entry))) continue
+        haveByKeyword.set(keywordKey(entry), entry)
+        plan.add[field].push(entry)
+        plan.seeded[field].push(entry)
+      }
+    }
     const oursBefore = new Set(ours[field])
     const wantedEntries = new Set(wanted.map((w) => w.entries[field]))
     for (const { tag, entries } of wanted) {
@@ -159,12 +223,18 @@ export interface ImportableKeywords {
  * beside it (a sidecar exported by another installation).
  */
 export function importableKeywords(reads: ReadonlyArray<ExifToolTags | null>, root: string, ours: FieldEntries = emptyEntries()): ImportableKeywords {
-  const present = reads.filter((t): t is ExifToolTags => t !== null)
-  const fields = present.map((tags) => ({
-    ...managedEntries(tags),
-    microsoft: listValue(tags['XMP-microsoft:LastKeywordXMP']),
-    iptc: listValue(tags['IPTC:Keywords'])
-  }))
+  return importableKeywordsFrom(
+    reads.map((tags) => ({ tags, ours })),
+    root
+  )
+}
+
+/** importableKeywords over reads that each have their own record of what the app wrote there (two sidecars, the photo). */
+export function importableKeywordsFrom(sources: ReadonlyArray<{ tags: ExifToolTags | null; ours: FieldEntries }>, root: string): ImportableKeywords {
+  const present = sources.filter((s): s is { tags: ExifToolTags; ours: FieldEntries } => s.tags !== null)
+  const fields = present.map(({ tags, ours }) => ({ ...fileKeywords(tags), ours }))
+  // The app's tags met under the root in any of the reads: the same flat keyword elsewhere is the app's too.
+  const ownTags = new Set<string>()
   const out = new Map<string, KeywordPath>()
   const refused = new Map<string, string>()
   const add = (written: string, levels: readonly string[]) => {
@@ -180,23 +250,24 @@ export function importableKeywords(reads: ReadonlyArray<ExifToolTags | null>, ro
     if (!known) out.set(key, { text: path.at(-1)!, path })
     else if (known.path.length === 1 && path.length > 1) known.path = [...path.slice(0, -1), known.text]
   }
-  const ownTags = new Set<string>()
-  const hierarchies = (values: string[], field: 'hierarchical' | 'tagsList' | 'microsoft', sep: string, lookAlike: string | null) => {
-    const oursHere = new Set(field === 'microsoft' ? [] : ours[field])
-    for (const value of values) {
-      const levels = value.split(sep).filter((level) => level.trim())
-      if (!levels.length) continue
-      if (field !== 'microsoft' && levels[0] === root) ownTags.add(tagOfEntry(field, value, root))
-      else if (!oursHere.has(value)) add(value, lookAlike ? levels.map((level) => level.split(lookAlike).join(sep)) : levels)
+  // A one-level entry of a hierarchical field (a flat keyword another program copied there) comes after every real hierarchy.
+  const topLevel: Array<[string, string[]]> = []
+  for (const f of fields) {
+    for (const field of ['hierarchical', 'tagsList', 'microsoft'] as const) {
+      const oursHere = new Set(field === 'microsoft' ? [] : f.ours[field])
+      for (const value of f[field]) {
+        const levels = levelsOf(value, field)
+        if (!levels.length) continue
+        if (field !== 'microsoft' && levels[0] === root) ownTags.add(tagOfEntry(field, value, root))
+        else if (oursHere.has(value)) continue
+        else if (levels.length === 1) topLevel.push([value, levels])
+        else add(value, levels)
+      }
     }
   }
+  for (const [value, levels] of topLevel) add(value, levels)
   for (const f of fields) {
-    hierarchies(f.hierarchical, 'hierarchical', '|', HIERARCHY_SEPARATORS.hierarchical.lookAlike)
-    hierarchies(f.tagsList, 'tagsList', '/', HIERARCHY_SEPARATORS.tagsList.lookAlike)
-    hierarchies(f.microsoft, 'microsoft', '/', null)
-  }
-  const oursFlat = new Set(ours.subject)
-  for (const f of fields) {
+    const oursFlat = new Set(f.ours.subject)
     for (const keyword of [...f.subject, ...f.iptc]) if (!oursFlat.has(keyword) && !ownTags.has(keyword)) add(keyword, [keyword])
   }
   return { keywords: [...out.values()], refused: [...refused].map(([keyword, reason]) => ({ keyword, reason })) }

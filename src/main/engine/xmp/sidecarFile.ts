@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
 import { access, chmod, link, lstat, readFile, readdir, rename, stat, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, extname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { isProcessAlive } from '../processAlive'
 import type { ExifToolOutput, ExifToolRunner, ExifToolTags } from './exifToolRunner'
-import { FIELD_NAMES, type FieldEntries, MANAGED_FIELDS, managedEntries } from './keywordFields'
+import { FIELD_NAMES, type FieldEntries, type FileKeywords, MANAGED_FIELDS, fileKeywords, managedEntries } from './keywordFields'
 
 /** A sidecar as read before planning: its exact bytes (to notice a change before replacing it) and tags. */
 export type SidecarState =
   | { kind: 'missing'; path: string }
-  | { kind: 'file'; path: string; bytes: Buffer; sha256: string; mode: number; tags: ExifToolTags; entries: FieldEntries }
+  | { kind: 'file'; path: string; bytes: Buffer; sha256: string; mode: number; tags: ExifToolTags; entries: FileKeywords }
   | { kind: 'unusable'; path: string; reason: string }
 
 export function sha256(bytes: Buffer): string {
@@ -61,7 +61,7 @@ export async function readSidecars(exiftool: ExifToolRunner, paths: readonly str
     const { tags, errors } = reads.get(path)!
     const problem = xmpProblem(tags, errors)
     if (problem) return { kind: 'unusable', path, reason: problem }
-    return { kind: 'file', path, bytes: f.bytes, sha256: sha256(f.bytes), mode: f.mode, tags: tags!, entries: managedEntries(tags) }
+    return { kind: 'file', path, bytes: f.bytes, sha256: sha256(f.bytes), mode: f.mode, tags: tags!, entries: fileKeywords(tags) }
   })
 }
 
@@ -78,11 +78,17 @@ export type WriteOutcome = { ok: true; sha256: string; notes: string[] } | { ok:
 
 /** ExifTool's tags that describe the file, not its metadata: never compared. */
 const FILE_GROUPS = /^(SourceFile|System:|File:|ExifTool:)/
-const METADATA_DATE = 'XMP-xmp:MetadataDate'
-const TOOLKIT = 'XMP-x:XMPToolkit'
+export const METADATA_DATE = 'XMP-xmp:MetadataDate'
+export const TOOLKIT = 'XMP-x:XMPToolkit'
 let tempCounter = 0
-/** writeSidecars' temporary copies, `.<name>.sdl-tagger-<pid>-<n>.xmp`: hidden, and naming the process writing them. */
-const TEMP_NAME = /^\..*\.sdl-tagger-(\d+)-\d+\.xmp$/
+/** The temporary copies ExifTool writes, `.<name>.sdl-tagger-<pid>-<n>.<ext>`: hidden, and naming the process writing them. */
+const TEMP_NAME = /^\..*\.sdl-tagger-(\d+)-\d+\.[^.]+$/
+
+/** A temporary copy's path beside `path`, with its extension: ExifTool writes a file of the type its name says. */
+export function tempBeside(path: string): string {
+  const ext = extname(path)
+  return join(dirname(path), `.${basename(path, ext)}.sdl-tagger-${process.pid}-${++tempCounter}${ext}`)
+}
 
 export interface SidecarWrite {
   state: SidecarState & { kind: 'missing' | 'file' }
@@ -100,7 +106,7 @@ export interface SidecarWrite {
  * meanwhile.
  */
 export async function writeSidecars(exiftool: ExifToolRunner, writes: readonly SidecarWrite[]): Promise<WriteOutcome[]> {
-  const temps = writes.map(({ state }) => join(dirname(state.path), `.${basename(state.path, '.xmp')}.sdl-tagger-${process.pid}-${++tempCounter}.xmp`))
+  const temps = writes.map(({ state }) => tempBeside(state.path))
   try {
     let outputs: ExifToolOutput[]
     try {
@@ -140,7 +146,7 @@ export async function writeSidecars(exiftool: ExifToolRunner, writes: readonly S
 
 /**
  * Removes the temporary copies that exports killed midway left in `folder`, and nothing else:
- * only regular files named as writeSidecars names them, whose process is gone (the copies of an
+ * only regular files named as tempBeside names them, whose process is gone (the copies of an
  * export still running, in this process or another, stay).
  */
 export async function removeAbandonedTemps(folder: string): Promise<void> {
@@ -151,17 +157,27 @@ export async function removeAbandonedTemps(folder: string): Promise<void> {
   }
 }
 
-function writeCommand({ state, add, remove }: SidecarWrite, temp: string): string[] {
+/** ExifTool's arguments for the keyword changes and the metadata date, and nothing else. */
+export function keywordWriteArgs(add: FieldEntries, remove: FieldEntries): string[] {
   const args = ['-charset', 'filename=utf8']
   for (const field of FIELD_NAMES) {
     for (const entry of remove[field]) args.push(`-${MANAGED_FIELDS[field]}-=${entry}`)
     for (const entry of add[field]) args.push(`-${MANAGED_FIELDS[field]}+=${entry}`)
   }
   args.push(`-${METADATA_DATE}=now`)
+  return args
+}
+
+/** ExifTool would otherwise sign an existing packet as its own (x:xmptk); that attribute is not ours to change. */
+export function keepToolkitArg(tags: ExifToolTags): string {
+  const toolkit = tags[TOOLKIT]
+  return `-${TOOLKIT}=${toolkit === undefined ? '' : String(toolkit)}`
+}
+
+function writeCommand({ state, add, remove }: SidecarWrite, temp: string): string[] {
+  const args = keywordWriteArgs(add, remove)
   if (state.kind === 'missing') return [...args, temp]
-  // ExifTool would otherwise sign the packet as its own (x:xmptk); that attribute is not ours to change.
-  const toolkit = state.tags[TOOLKIT]
-  return [...args, `-${TOOLKIT}=${toolkit === undefined ? '' : String(toolkit)}`, '-o', temp, state.path]
+  return [...args, keepToolkitArg(state.tags), '-o', temp, state.path]
 }
 
 async function verifyAndReplace({ state, add, remove }: SidecarWrite, temp: string, written: ExifToolTags | null, warnings: readonly string[]): Promise<WriteOutcome> {
@@ -212,14 +228,14 @@ async function placeNew(temp: string, target: string): Promise<void> {
 /**
  * Properties that differ between the original and ExifTool's copy other than as planned: every
  * property must be unchanged, except the keyword fields, which must be exactly the original's
- * minus `remove` plus `add`, and xmp:MetadataDate.
+ * minus `remove` plus `add`, xmp:MetadataDate, and those `ignored` says are not metadata.
  */
-export function compareAfterWrite(before: ExifToolTags, after: ExifToolTags, add: FieldEntries, remove: FieldEntries): string[] {
+export function compareAfterWrite(before: ExifToolTags, after: ExifToolTags, add: FieldEntries, remove: FieldEntries, ignored: (key: string) => boolean = () => false): string[] {
   const differ: string[] = []
   const managed = new Map(FIELD_NAMES.map((f) => [MANAGED_FIELDS[f] as string, f]))
   const keys = new Set([...Object.keys(before), ...Object.keys(after)])
   for (const key of keys) {
-    if (FILE_GROUPS.test(key) || key === METADATA_DATE) continue
+    if (FILE_GROUPS.test(key) || key === METADATA_DATE || ignored(key)) continue
     const field = managed.get(key)
     if (field) {
       const was = managedEntries({ [key]: before[key] })[field]
