@@ -1,18 +1,21 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BrowserWindow, app, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
+import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
 import { MEDIA_PROTOCOL } from '../shared/api'
 import { contentSecurityPolicy } from './host/contentSecurityPolicy'
 import { type EngineChild, EngineProcess, engineRuntime } from './host/engineProcess'
 import { forwardEvents, registerApiHandlers } from './app/ipc'
 import { MEDIA_SCHEME, mediaResponse } from './app/mediaProtocol'
+import { registerPickerHandler } from './app/pickers'
 import { isAllowedAppUrl } from './host/navigation'
 import { mainWindowOptions } from './app/windowOptions'
 import { forkEngine } from './host/engineFork'
+import { windowDataDir } from './engine/dataDir'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
-const dataDir = process.env.SDL_TAGGER_DATA_DIR ?? join(app.getPath('appData'), 'sdl-tagger')
+// The command line's folder too (on Linux Electron's appData is ~/.config), so both see one library.
+const dataDir = windowDataDir(join(app.getPath('appData'), 'sdl-tagger'))
 // The engine runs in a process of its own (engineProcess.ts), never in this one.
 const engine = new EngineProcess((): EngineChild => {
   const runtime = engineRuntime(app.isPackaged, process.env)
@@ -58,6 +61,11 @@ function lockDownSession(): void {
 void app.whenReady().then(() => {
   lockDownSession()
   registerApiHandlers(ipcMain, engine.api)
+  registerPickerHandler(
+    ipcMain,
+    { showOpenDialog: (window, options) => (window instanceof BrowserWindow ? dialog.showOpenDialog(window, options) : dialog.showOpenDialog(options)) },
+    (event) => BrowserWindow.fromWebContents((event as Electron.IpcMainInvokeEvent).sender)
+  )
   engine.start()
   createWindow()
   app.on('activate', () => {

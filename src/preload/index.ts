@@ -1,5 +1,6 @@
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import { contextBridge, ipcRenderer, type IpcRendererEvent, webUtils } from 'electron'
 import { API_METHODS, EVENT_CHANNEL, type ApiEvent, type ApiEventListener, type SdlTaggerBridge, ipcChannel } from '../shared/api'
+import { PICK_CHANNEL, type PickKind, type ShellBridge } from '../shared/shell'
 
 // The renderer's whole view of the app: the contract's methods (each answered with a result
 // envelope by main) and the event stream. No ipcRenderer, no channels of its own choosing.
@@ -14,4 +15,12 @@ const bridge = {
   }
 } as SdlTaggerBridge
 
+// The window's own abilities: the system's pickers, and where a dropped folder is (a sandboxed
+// page sees only the File; the path is asked for here, where Electron can tell it).
+const shell: ShellBridge = {
+  pick: (kind: PickKind) => ipcRenderer.invoke(PICK_CHANNEL, kind),
+  pathOf: (file: File) => webUtils.getPathForFile(file)
+}
+
 contextBridge.exposeInMainWorld('sdlTagger', bridge)
+contextBridge.exposeInMainWorld('sdlShell', shell)

@@ -26,10 +26,11 @@ export interface WebServer {
   stop: () => Promise<void>
 }
 
-/** `sdl-tagger serve` from the built bundle on a free port, as a user starts web mode. */
-export function startWebServer(dataDir: string, extraArgs: string[] = []): Promise<WebServer> {
+/** `sdl-tagger serve` from the built bundle on a free port, as a user starts web mode (`env` adds to the test's environment, e.g. a HOME of its own). */
+export function startWebServer(dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<WebServer> {
   const child: ChildProcess = spawn(process.execPath, ['bin/sdl-tagger.js', '--data-dir', dataDir, '--ep', 'cpu', 'serve', '--port', '0', ...extraArgs], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stderr = ''

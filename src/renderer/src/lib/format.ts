@@ -8,10 +8,7 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`
 }
 
-/** SDL scores are unbounded dot products; three decimals tell close tags apart. */
-export function formatScore(score: number | null): string {
-  return score === null ? '–' : score.toFixed(3)
-}
+export { formatScore } from '../../../shared/confidence'
 
 export function formatRate(perSecond: number, unit: string): string {
   return `${perSecond >= 10 ? Math.round(perSecond) : perSecond.toFixed(1)} ${unit}/s`

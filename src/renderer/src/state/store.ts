@@ -14,7 +14,7 @@ import {
 } from '../../../shared/api'
 import { api } from '../api/bridge'
 
-export type View = 'library' | 'folders' | 'model' | 'export' | 'settings'
+export type View = 'library' | 'review' | 'folders' | 'model' | 'export' | 'settings'
 
 export interface ShownError extends ApiError {
   id: number
@@ -35,7 +35,7 @@ export const store = reactive({
   modelInstall: null as ModelInstallProgress | null,
   watch: { state: 'off' as WatchState, error: null as ApiError | null },
   errors: [] as ShownError[],
-  notices: [] as Array<{ id: number; message: string }>,
+  notices: [] as Array<{ id: number; message: string; action?: NoticeAction }>,
   view: 'library' as View,
   /** Bumped whenever the library's photos may have changed, so views reload what they show. */
   photosVersion: 0,
@@ -52,10 +52,22 @@ export function dismissError(id: number): void {
   store.errors = store.errors.filter((e) => e.id !== id)
 }
 
-export function showNotice(message: string): void {
+/** A button on a notice, e.g. Undo after a tagging action. */
+export interface NoticeAction {
+  label: string
+  run: () => void
+}
+
+/** A message that goes away by itself; one with an action replaces the earlier ones with actions, whose moment has passed. */
+export function showNotice(message: string, action?: NoticeAction): void {
   const id = nextMessageId++
-  store.notices.push({ id, message })
-  setTimeout(() => (store.notices = store.notices.filter((n) => n.id !== id)), 8000)
+  if (action) store.notices = store.notices.filter((n) => !n.action)
+  store.notices.push(action ? { id, message, action } : { id, message })
+  setTimeout(() => dismissNotice(id), action ? 12_000 : 8000)
+}
+
+export function dismissNotice(id: number): void {
+  store.notices = store.notices.filter((n) => n.id !== id)
 }
 
 /** The value of a call, or null after showing its error (with what the app was doing) to the user. */
@@ -142,6 +154,8 @@ function onEvent(event: ApiEvent): void {
       if (event.change === 'model') {
         void refreshStatus()
         void refreshCatalog()
+        // Each folder's indexed count is the active model's.
+        void refreshFolders()
         store.photosVersion++
       }
       if (event.change === 'settings') void refreshSettings()
