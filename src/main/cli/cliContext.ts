@@ -6,6 +6,8 @@ import { describeDatabaseError } from '../engine/store/damage'
 export interface CliStreams {
   stdout: NodeJS.WritableStream
   stderr: NodeJS.WriteStream | NodeJS.WritableStream
+  /** Answers to first use's question; without one (tests, embedding), nothing is ever asked. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean }
 }
 
 export interface GlobalOptions {

@@ -7,20 +7,21 @@ import { registerBackupCommands } from './commands/backupCommands'
 import { registerKeywordCommands } from './commands/keywordCommands'
 import { registerLexiconCommands } from './commands/lexiconCommands'
 import { registerLibraryCommands } from './commands/libraryCommands'
-import { registerModelCommands } from './commands/modelCommands'
+import { installModel, registerModelCommands } from './commands/modelCommands'
 import { registerPhotoCommands } from './commands/photoCommands'
 import { registerSearchCommand } from './commands/searchCommand'
 import { registerServeCommands } from './commands/serveCommands'
 import { registerStatusCommand } from './commands/statusCommand'
 import { registerTagCommands } from './commands/tagCommands'
 import { registerXmpCommands } from './commands/xmpCommands'
+import { COMMANDS_NEEDING_A_MODEL, ensureModelInstalled } from './firstUse'
 
 /**
  * Runs the command line and returns the exit code: 0 only when everything asked for worked,
  * 1 when the command failed or some items (photos) failed, 2 for a usage error or when another
  * SDL Tagger is writing to the library (try again later).
  */
-export async function runCli(argv: readonly string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runCli(argv: readonly string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
   // Created on first use by a command, so `--help` and usage errors never touch the data folder.
   const state: { context: CliContext | null } = { context: null }
   const program = new Command('sdl-tagger')
@@ -49,6 +50,18 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   registerServeCommands(program, ctx)
   registerXmpCommands(program, ctx)
   registerBackupCommands(program, ctx)
+  program.hook('preAction', async (_program, command) => {
+    if (command.parent !== program || !COMMANDS_NEEDING_A_MODEL.includes(command.name())) return
+    const c = ctx()
+    await ensureModelInstalled({
+      command: command.name(),
+      hasModel: async () => (await c.engine.packs.list()).length > 0,
+      install: (name) => installModel(c, name),
+      input: streams.stdin,
+      output: streams.stderr,
+      noQuestions: c.json
+    })
+  })
 
   try {
     await program.parseAsync(argv, { from: 'user' })

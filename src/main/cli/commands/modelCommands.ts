@@ -71,24 +71,26 @@ export function registerModelCommands(program: Command, ctx: () => CliContext): 
     .description(`download and import a published model (${catalogNames().join(', ')})`)
     .option('--mirror <url>', 'download from a mirror that serves the same file names')
     .option('--replace', 'download and import again over an installed pack')
-    .action(async (name: string, opts: { mirror?: string; replace?: boolean }) => {
-      const c = ctx()
-      const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
-      try {
-        const info = await installCatalogPack(c.engine.packs, name, {
-          mirror: opts.mirror,
-          replace: opts.replace,
-          onProgress: (p) => bar.update(p),
-          onStep: (m) => {
-            bar.done()
-            c.info(m)
-          }
-        })
-        c.result(`Installed ${describePack(info)}`, info)
-      } finally {
+    .action((name: string, opts: { mirror?: string; replace?: boolean }) => installModel(ctx(), name, opts))
+}
+
+/** `model install`, with its progress bar; also what first use runs when the user says yes. */
+export async function installModel(c: CliContext, name: string, opts: { mirror?: string; replace?: boolean } = {}): Promise<void> {
+  const bar = createProgressBar(c.streams.stderr as NodeJS.WriteStream)
+  try {
+    const info = await installCatalogPack(c.engine.packs, name, {
+      mirror: opts.mirror,
+      replace: opts.replace,
+      onProgress: (p) => bar.update(p),
+      onStep: (m) => {
         bar.done()
+        c.info(m)
       }
     })
+    c.result(`Installed ${describePack(info)}`, info)
+  } finally {
+    bar.done()
+  }
 }
 
 function describePack(m: ModelInfo): string {

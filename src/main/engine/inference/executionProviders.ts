@@ -25,7 +25,7 @@ export function providerOrder(choice: ExecutionProviderChoice, platform = proces
 export function defaultPrecheck(ep: ExecutionProviderName, platform = process.platform): string | null {
   switch (ep) {
     case 'cuda':
-      return cudaProviderInstalled(platform) ? null : 'the CUDA provider library is not installed (see the README: "Using an NVIDIA GPU")'
+      return cudaProviderInstalled(platform) ? null : 'the CUDA provider library is not installed (see docs/model.md: "Using an NVIDIA GPU")'
     case 'dml':
       return platform === 'win32' ? null : 'DirectML exists only on Windows'
     case 'webgpu':
