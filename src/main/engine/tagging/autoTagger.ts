@@ -50,10 +50,22 @@ export interface AutotagResult {
   suggestions: TagSuggestion[]
 }
 
-/** Custom words and learned keywords the base vocabulary lacks; `learnedFrom`: by tag, the photos a learned one was learned from. */
+/**
+ * Custom words and learned keywords the base vocabulary lacks; by tag, of a learned one:
+ * `learnedFrom` the photos it was learned from, `cutoffs` its own cut-off (none: never suggested).
+ */
 interface ExtraVocabulary extends PackVocabulary {
   learnedFrom: Map<string, number>
+  cutoffs: Map<string, number>
 }
+
+/**
+ * A learned keyword that reaches its own cut-off is placed as if it scored the photo's N-th best
+ * word plus its margin over that cut-off: it applies as a word within the photo's top N does in
+ * search (whose default N this is), so a suggestion list of 10 shows it. Its raw score, on a scale
+ * of its own, would mostly rank it below them.
+ */
+const LEARNED_PLACE = 10
 
 /** The words suggestions are drawn from, with unit vectors row-major [tag][dim]. */
 interface ActiveVocabulary extends PackVocabulary {
@@ -195,9 +207,12 @@ export class AutoTagger {
     return this.decide(photoPath, tag, 'add-tag')
   }
 
-  /** The library's photo at this path (as given or through links), if it is there: its id and its path as the library names it. */
+  /**
+   * The library's photo at this path (as given or through links), if it is there: its id and its
+   * path as the library names it. The JPEG of a RAW+JPEG pair names the pair.
+   */
   photoAt(photoPath: string): { id: number; path: string } {
-    const photo = this.store.photoByPath(resolve(photoPath)) ?? this.store.photoByPath(safeRealpath(photoPath))
+    const photo = this.store.photoByFile(resolve(photoPath)) ?? this.store.photoByFile(safeRealpath(photoPath))
     if (!photo) throw new SdlError(`${photoPath} is not a photo of the library`, 'Add its folder with `sdl-tagger folders add`, then index it.')
     return { id: photo.id, path: photo.path }
   }
@@ -338,12 +353,14 @@ export class AutoTagger {
     const tags: string[] = []
     const vectors: Float32Array[] = []
     const learnedFrom = new Map<string, number>()
+    const cutoffs = new Map<string, number>()
     for (const learned of this.parts.learnedKeywords.learned(this.store.modelId(manifest))) {
       if (known.has(learned.key)) continue
       known.add(learned.key)
       tags.push(learned.text)
       vectors.push(learned.vector)
       learnedFrom.set(learned.text, learned.examples)
+      if (learned.threshold !== null) cutoffs.set(learned.text, learned.threshold)
     }
     for (const word of this.tagStore.customWords()) {
       if (known.has(keywordKey(word))) continue
@@ -356,7 +373,7 @@ export class AutoTagger {
     }
     const flat = new Float32Array(tags.length * vocabulary.dim)
     vectors.forEach((v, i) => flat.set(v, i * vocabulary.dim))
-    return { tags, unseen: new Set(tags), dim: vocabulary.dim, vectors: flat, learnedFrom }
+    return { tags, unseen: new Set(tags), dim: vocabulary.dim, vectors: flat, learnedFrom, cutoffs }
   }
 
   /**
@@ -486,7 +503,8 @@ class Lazy<T> {
 
 /**
  * The best undecided tags, highest score first (ties: base vocabulary first, then its order):
- * the stored best of the base vocabulary merged with the custom words' scores.
+ * the stored best of the base vocabulary merged with the custom words' scores. A learned keyword
+ * is one only where it reaches its own cut-off, and is placed there as LEARNED_PLACE says.
  */
 function merged(
   base: PackVocabulary,
@@ -499,21 +517,27 @@ function merged(
   const top = opts.top ?? 10
   const min = opts.minScore ?? -Infinity
   const undecided = (tag: string) => !decided.size || !decided.has(keywordKey(tag))
-  const candidates: Array<TagSuggestion & { order: number }> = []
+  const candidates: Array<TagSuggestion & { order: number; rank: number }> = []
   // Stored tags come best first: past the `top`-th one kept (and its ties) none can make the cut.
   // Reviewing a tag reads every photo's suggestions, so this loop runs for each of them.
   for (let i = 0; i < stored.tags.length; i++) {
     const score = stored.scores[i]
     if (score < min || (candidates.length >= top && score < candidates[candidates.length - 1].score)) break
     const t = stored.tags[i]
-    if (undecided(base.tags[t])) candidates.push({ tag: base.tags[t], score, unseen: base.unseen.has(base.tags[t]), order: t })
+    if (undecided(base.tags[t])) candidates.push({ tag: base.tags[t], score, unseen: base.unseen.has(base.tags[t]), order: t, rank: score })
   }
+  const place = stored.scores.length ? stored.scores[Math.min(LEARNED_PLACE, stored.scores.length) - 1] : 0
   customScores?.forEach((score, i) => {
-    if (score >= min && undecided(custom.tags[i]))
-      candidates.push({ tag: custom.tags[i], score, unseen: true, order: base.tags.length + i, learnedFrom: custom.learnedFrom.get(custom.tags[i]) })
+    const tag = custom.tags[i]
+    if (score < min || !undecided(tag)) return
+    const learnedFrom = custom.learnedFrom.get(tag)
+    const cutoff = custom.cutoffs.get(tag)
+    if (learnedFrom === undefined) candidates.push({ tag, score, unseen: true, order: base.tags.length + i, rank: score })
+    // Ties with the N-th word go to the keyword (order -1): reaching its cut-off, it applies.
+    else if (cutoff !== undefined && score >= cutoff) candidates.push({ tag, score, unseen: true, order: -1, rank: place + score - cutoff, learnedFrom })
   })
   return candidates
-    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .sort((a, b) => b.rank - a.rank || a.order - b.order)
     .slice(0, top)
     .map(({ tag, score, unseen, learnedFrom }) => (learnedFrom === undefined ? { tag, score, unseen } : { tag, score, unseen, learnedFrom }))
 }
