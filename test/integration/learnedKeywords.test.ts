@@ -8,8 +8,9 @@ import { runCliCaptured } from '../helpers/runCliCaptured'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
 
 // A keyword no dictionary knows, given to photos of one COCO class, learned from them with the
-// ConSE pack on the 64 COCO dev photos: listed, suggested for the class's other photo, ranked by
-// search after the photos that carry it, relearned after a reject, and kept through a rename.
+// ConSE pack on the 64 COCO dev photos: listed, suggested for the class's other photo (where it
+// reaches its own cut-off) and not for photos of other classes, found by search after the photos
+// that carry it (also without --all), relearned after a reject, and kept through a rename.
 describe('keywords learned from the photos that carry them', () => {
   const tmp = tempDir()
   const dataDir = join(tmp.dir, 'data')
@@ -78,12 +79,28 @@ describe('keywords learned from the photos that carry them', () => {
     expect(await (await learner()).learnStale()).toEqual({ learned: [], failed: [] })
   })
 
-  it("suggests it for the class's photo that lacks it before the photos of other classes, never for those that carry it", async () => {
+  it("suggests it where it reaches its own cut-off: the class's photo that lacks it, first, and few photos of other classes", async () => {
+    const [{ threshold }] = (await engine.repositories()).learnedKeywords.learned(await modelId())
+    expect(threshold).toEqual(expect.any(Number))
     const ranked = await suggestedFor(KEYWORD)
     for (const name of carried) expect(ranked.map((r) => r.name)).not.toContain(name)
-    expect(ranked).toHaveLength(names.length - carried.length)
     expect(ranked[0]).toEqual({ name: heldOut, suggestion: expect.objectContaining({ tag: KEYWORD, learnedFrom: 3 }) })
-    const { stdout } = await cli('tags', path(heldOut), '--top', '5000')
+    expect(ranked.every((r) => r.suggestion.score >= threshold!)).toBe(true)
+    const otherClasses = ranked.filter((r) => !labels.images[r.name].includes('giraffe'))
+    expect(otherClasses.length).toBeLessThan((names.length - giraffes.length) / 4)
+    // Among a photo's 10 suggestions (the default), though its raw score is below the words the photo shows.
+    const tagger = await engine.tagger()
+    const suggestions = await tagger.suggestions(path(heldOut))
+    expect(suggestions).toHaveLength(10)
+    expect(suggestions.find((s) => s.tag === KEYWORD)).toMatchObject({ learnedFrom: 3 })
+    expect(Math.max(...suggestions.filter((s) => s.tag !== KEYWORD).map((s) => s.score))).toBeGreaterThan(ranked[0].suggestion.score)
+    // A photo of another class that its vector scores below the cut-off is not suggested it, however many suggestions are asked.
+    const search = await engine.search()
+    const { hits } = await search.search(KEYWORD.toLowerCase(), { all: true, limit: names.length })
+    const below = hits.filter((h) => h.score < threshold! && !labels.images[basename(h.path)].includes('giraffe'))
+    expect(below.length).toBeGreaterThan(0)
+    for (const hit of below.slice(0, 3)) expect((await tagger.suggestions(hit.path, { top: 5000 })).map((s) => s.tag)).not.toContain(KEYWORD)
+    const { stdout } = await cli('tags', path(heldOut))
     expect(stdout).toMatch(new RegExp(`${KEYWORD} -?\\d+\\.\\d{3} \\(learned from 3 photos\\)`))
   })
 
@@ -101,19 +118,34 @@ describe('keywords learned from the photos that carry them', () => {
     expect(hits[3]).toMatchObject({ path: path(heldOut), match: { tagged: false } })
     // Within each group, by the learned vector's score.
     for (const group of [hits.slice(0, 3), hits.slice(3)]) for (let i = 1; i < group.length; i++) expect(group[i - 1].score).toBeGreaterThanOrEqual(group[i].score)
-    // With the per-photo cut-off, the carriers still come first.
-    const cut = await json<Array<{ path: string; match: { tagged: boolean } }>>('search', KEYWORD)
-    expect(cut.slice(0, 3).every((h) => h.match.tagged)).toBe(true)
+  })
+
+  it("without --all, finds the carriers first, then the photos reaching its own cut-off: the class's photo that lacks it first", async () => {
+    const [{ threshold }] = (await engine.repositories()).learnedKeywords.learned(await modelId())
+    const cut = await json<Array<{ path: string; score: number; match: { tagged: boolean } }>>('search', KEYWORD)
+    expect(
+      cut
+        .slice(0, 3)
+        .map((h) => h.match.tagged)
+        .every(Boolean)
+    ).toBe(true)
+    expect(cut[3]).toMatchObject({ path: path(heldOut), match: { tagged: false } })
+    // Exactly the photos its vector scores at or above the cut-off follow the carriers.
+    const { hits } = await (await engine.search()).search(KEYWORD.toLowerCase(), { all: true, limit: names.length })
+    const reaching = hits.filter((h) => !h.match.tagged && h.score >= threshold!).map((h) => h.path)
+    expect(cut.slice(3).map((h) => h.path)).toEqual(reaching)
+    expect(reaching.length).toBeLessThan(names.length / 4)
   })
 
   it('learns it again after a reject, and no longer suggests it there', async () => {
-    const ranked = await suggestedFor(KEYWORD)
-    const wrong = ranked.find((r) => !labels.images[r.name].includes('giraffe'))!
-    await (await engine.tagger()).reject(path(wrong.name), KEYWORD)
+    // The photo of another class its vector scores highest: suggested it, or the nearest to being.
+    const { hits } = await (await engine.search()).search(KEYWORD.toLowerCase(), { all: true, limit: names.length })
+    const wrong = basename(hits.find((h) => !labels.images[basename(h.path)].includes('giraffe'))!.path)
+    await (await engine.tagger()).reject(path(wrong), KEYWORD)
     // Its examples changed (in a library this small, every other photo was a negative already, so the vector need not).
     expect(await (await learner()).idle()).toEqual({ learned: [KEYWORD], failed: [] })
     expect((await engine.repositories()).learnedKeywords.learned(await modelId())).toMatchObject([{ key: KEYWORD.toLowerCase(), examples: 3 }])
-    expect((await suggestedFor(KEYWORD)).map((r) => r.name)).not.toContain(wrong.name)
+    expect((await suggestedFor(KEYWORD)).map((r) => r.name)).not.toContain(wrong)
   })
 
   it('keeps the learned vector through a rename', async () => {

@@ -301,5 +301,15 @@ export const MIGRATIONS: readonly Migration[] = [
       -- The grid's default order (newest first, then by path) and date ranges, present photos only.
       CREATE INDEX photos_captured ON photos(captured_at DESC, path) WHERE missing_since IS NULL;
     `
+  },
+  {
+    version: 11,
+    name: "each learned keyword's own cut-off for search and suggestions",
+    sql: `
+      -- The score from which a photo is taken to carry the keyword (tagging/keywordThreshold.ts);
+      -- NULL where it could not be measured. Rows learned before it have none: the learner's
+      -- signatures changed with it, so they are learned again.
+      ALTER TABLE learned_keywords ADD COLUMN threshold REAL;
+    `
   }
 ]

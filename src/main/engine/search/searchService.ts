@@ -42,7 +42,10 @@ export interface SearchOptions {
   limit?: number
   /** Rank every photo by relevance, without the per-photo cut-off. */
   all?: boolean
-  /** A term applies to a photo when it ranks within the photo's top N of the vocabulary plus the term (default 10). */
+  /**
+   * A term applies to a photo when it ranks within the photo's top N of the vocabulary plus the term
+   * (default 10); a learned keyword, when it reaches its own cut-off instead (see Term.cutoff).
+   */
   topN?: number
   /** Candidates beyond the limit rescored exactly (default rescoredBeyond(limit); tests lower it to exercise the two stages). */
   rescoredBeyondLimit?: number
@@ -55,6 +58,12 @@ export interface SearchOptions {
  */
 interface Term {
   vector: Float32Array | null
+  /**
+   * A learned keyword's own cut-off (keywordThreshold.ts), which replaces the per-photo one: its
+   * vector is trained to rank its photos above the others, not to beat the words a photo shows,
+   * and so rarely reaches a photo's top N (on the COCO bench, for 1% of its class's photos).
+   */
+  cutoff: number | null
   tagged: Set<number>
   rejected: Set<number>
 }
@@ -102,7 +111,7 @@ export class SearchService {
     private readonly parts: {
       library: Library
       tags: TagStore
-      learnedKeywords: Pick<LearnedKeywordStore, 'vector'>
+      learnedKeywords: Pick<LearnedKeywordStore, 'term'>
       tagger: AutoTagger
       pack: ActivePack
       catalog: Pick<PhotoCatalog, 'page' | 'count' | 'idsCaptured' | 'capturedDates'>
@@ -151,13 +160,18 @@ export class SearchService {
       // it: the photos that carry it match, whether or not the lexicon knows its words, and rank
       // first; its learned vector, when it has one, scores the others.
       const decided = tags.tagDecisions(key)
-      const learned = decided ? this.parts.learnedKeywords.vector(key, index.modelId) : undefined
+      const learned = decided ? this.parts.learnedKeywords.term(key, index.modelId) : undefined
       const found = learned ? null : index.lexicon.lookup(key)
       if (found && !found.ok && !decided) {
         throw new UnknownWordError(found.text, found.suggestions)
       }
       const positions = (ids: number[] = []) => new Set(ids.map((id) => positionOf(index, id)).filter((p) => p !== undefined))
-      terms.set(key, { vector: learned ?? (found?.ok ? found.vector : null), tagged: positions(decided?.tagged), rejected: positions(decided?.rejected) })
+      terms.set(key, {
+        vector: learned?.vector ?? (found?.ok ? found.vector : null),
+        cutoff: learned?.threshold ?? null,
+        tagged: positions(decided?.tagged),
+        rejected: positions(decided?.rejected)
+      })
     }
     const threshold = await this.thresholds(index, topN)
     const { dates, order, capturedAt } = this.dateFacts(index, node)
@@ -172,7 +186,7 @@ export class SearchService {
       const score = term.vector ? await index.matrix.scores(term.vector) : new Float32Array(index.photos.length).fill(-Infinity)
       const side = negated.has(key) ? (positive.includes(key) ? 0 : 1) : -1
       const applies = new Uint8Array(score.length)
-      for (let p = 0; p < score.length; p++) applies[p] = appliesAt(score[p], threshold[p] + side * margins[p])
+      for (let p = 0; p < score.length; p++) applies[p] = appliesAt(score[p], cutoffOf(term, threshold[p]) + side * margins[p])
       approximate.set(key, { score, applies: withUserDecisions(term, applies), first: carriersAt(term, score.length) })
     }
 
@@ -247,7 +261,7 @@ export class SearchService {
     for (const [key, term] of terms) {
       const w = term.vector
       const score = Float32Array.from(vectors, (v) => (w ? sdlScore(v, index.manifest.rows, w).score : -Infinity))
-      const applies = Uint8Array.from(score, (s, i) => appliesTo(term, kept[i], s, threshold[kept[i]]))
+      const applies = Uint8Array.from(score, (s, i) => appliesTo(term, kept[i], s, cutoffOf(term, threshold[kept[i]])))
       exact.set(key, { score, applies, first: term.tagged.size ? Uint8Array.from(kept, (p) => (term.tagged.has(p) ? 1 : 0)) : undefined })
     }
     const dates = new Map([...opts.dates].map(([text, flags]) => [text, Uint8Array.from(kept, (p) => flags[p])]))
@@ -548,6 +562,11 @@ async function release(index: LoadedIndex): Promise<void> {
  */
 function appliesAt(score: number, threshold: number): 0 | 1 {
   return score >= threshold - 1e-5 * Math.max(1, Math.abs(threshold)) ? 1 : 0
+}
+
+/** The score from which the term applies to a photo whose per-photo cut-off is `threshold`. */
+function cutoffOf(term: Term, threshold: number): number {
+  return term.cutoff ?? threshold
 }
 
 /** The user has the last word: a photo they tagged with the term matches it, one they rejected it for does not. */

@@ -52,7 +52,7 @@ export interface AutotagResult {
 
 /**
  * Custom words and learned keywords the base vocabulary lacks; by tag, of a learned one:
- * `learnedFrom` the photos it was learned from, `cutoffs` its own cut-off (none: never suggested).
+ * `learnedFrom` the photos it was learned from, `cutoffs` its own cut-off (none: it is suggested as a word is).
  */
 interface ExtraVocabulary extends PackVocabulary {
   learnedFrom: Map<string, number>
@@ -504,7 +504,7 @@ class Lazy<T> {
 /**
  * The best undecided tags, highest score first (ties: base vocabulary first, then its order):
  * the stored best of the base vocabulary merged with the custom words' scores. A learned keyword
- * is one only where it reaches its own cut-off, and is placed there as LEARNED_PLACE says.
+ * with a cut-off of its own is one only where it reaches it, and is placed as LEARNED_PLACE says.
  */
 function merged(
   base: PackVocabulary,
@@ -532,9 +532,9 @@ function merged(
     if (score < min || !undecided(tag)) return
     const learnedFrom = custom.learnedFrom.get(tag)
     const cutoff = custom.cutoffs.get(tag)
-    if (learnedFrom === undefined) candidates.push({ tag, score, unseen: true, order: base.tags.length + i, rank: score })
     // Ties with the N-th word go to the keyword (order -1): reaching its cut-off, it applies.
-    else if (cutoff !== undefined && score >= cutoff) candidates.push({ tag, score, unseen: true, order: -1, rank: place + score - cutoff, learnedFrom })
+    if (cutoff !== undefined && score >= cutoff) candidates.push({ tag, score, unseen: true, order: -1, rank: place + score - cutoff, learnedFrom })
+    else if (cutoff === undefined) candidates.push({ tag, score, unseen: true, order: base.tags.length + i, rank: score, learnedFrom })
   })
   return candidates
     .sort((a, b) => b.rank - a.rank || a.order - b.order)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Lexicon } from '../lexicon/lexicon'
 import type { LibraryStore } from '../library/libraryStore'
 import type { PackManifest } from '../models/packManifest'
-import { KEYWORD_LEARNING, keywordQuality, learnKeywordVector } from './keywordLearning'
+import { KEYWORD_LEARNING, KEYWORD_QUALITY, keywordQuality, learnKeywordVector } from './keywordLearning'
 import type { KeywordExampleSet, LearnedKeywordStore } from './learnedKeywordStore'
 
 /** Keywords carried by fewer photos are not learned: two examples cannot say what they share. */
@@ -158,16 +158,18 @@ export class KeywordLearner {
       quality: quality.label,
       qualitySummary: quality.summary,
       averagePrecision: quality.averagePrecision,
+      threshold: quality.threshold?.threshold ?? null,
       signature
     })
   }
 }
 
 /**
- * How keywords are learned: part of every signature, so that a release that learns differently
- * (other settings, or LEARNING_VERSION raised for a change of method) learns every keyword again.
+ * How keywords are learned and their cut-offs set: part of every signature, so that a release that
+ * learns differently (other settings, or LEARNING_VERSION raised for a change of method, as 2 added
+ * the cut-off) learns every keyword again.
  */
-const LEARNING_VERSION = `1:${JSON.stringify(KEYWORD_LEARNING)}`
+const LEARNING_VERSION = `2:${JSON.stringify(KEYWORD_QUALITY)}`
 
 /** Names the photos a keyword is learned from and how: the same photos, the same signature. */
 function signatureOf(set: KeywordExampleSet): string {

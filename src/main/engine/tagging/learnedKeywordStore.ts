@@ -18,6 +18,8 @@ export interface LearnedKeywordRow {
   quality: QualityLabel
   qualitySummary: string
   averagePrecision: number | null
+  /** Its own cut-off (keywordThreshold.ts): the score from which a photo is taken to carry it; null when it could not be measured. */
+  threshold: number | null
 }
 
 export interface NewLearnedKeyword {
@@ -27,11 +29,18 @@ export interface NewLearnedKeyword {
   quality: QualityLabel
   qualitySummary: string
   averagePrecision: number | null
+  threshold: number | null
   signature: string
 }
 
+/** What search needs of a learned keyword. */
+export interface LearnedTerm {
+  vector: Float32Array
+  threshold: number | null
+}
+
 /**
- * The SQL of learned keyword vectors (migration 7): one per keyword and model, with what it was
+ * The SQL of learned keyword vectors (migrations 7 and 11): one per keyword and model, with what it was
  * learned from, for tagging/keywordLearner.ts, suggestions, search and `keywords list`.
  */
 export class LearnedKeywordStore {
@@ -86,8 +95,8 @@ export class LearnedKeywordStore {
     const { vector } = learned
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO learned_keywords (keyword, model_id, vector, examples, quality, quality_summary, average_precision, signature, learned_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+        `INSERT OR REPLACE INTO learned_keywords (keyword, model_id, vector, examples, quality, quality_summary, average_precision, threshold, signature, learned_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
       )
       .run(
         learned.key,
@@ -97,6 +106,7 @@ export class LearnedKeywordStore {
         learned.quality,
         learned.qualitySummary,
         learned.averagePrecision,
+        learned.threshold,
         learned.signature,
         new Date().toISOString()
       )
@@ -111,7 +121,7 @@ export class LearnedKeywordStore {
   learned(modelId: number): LearnedKeywordRow[] {
     const rows = this.db
       .prepare(
-        `SELECT l.keyword AS key, k.text, l.vector, l.examples, l.quality, l.quality_summary AS qualitySummary, l.average_precision AS averagePrecision
+        `SELECT l.keyword AS key, k.text, l.vector, l.examples, l.quality, l.quality_summary AS qualitySummary, l.average_precision AS averagePrecision, l.threshold
          FROM learned_keywords l JOIN keywords k ON k.key = l.keyword WHERE l.model_id = ? ORDER BY l.keyword`
       )
       .all(modelId) as Array<Omit<LearnedKeywordRow, 'vector'> & { vector: Buffer }>
@@ -122,6 +132,13 @@ export class LearnedKeywordStore {
   vector(key: string, modelId: number): Float32Array | undefined {
     const blob = this.db.prepare('SELECT vector FROM learned_keywords WHERE keyword = ? AND model_id = ?').pluck().get(key, modelId) as Buffer | undefined
     return blob && float32(blob)
+  }
+
+  /** The vector and cut-off learned for one keyword (by key) and model, if any. */
+  term(key: string, modelId: number): LearnedTerm | undefined {
+    const row = this.db.prepare('SELECT vector, threshold FROM learned_keywords WHERE keyword = ? AND model_id = ?').get(key, modelId) as
+      { vector: Buffer; threshold: number | null } | undefined
+    return row && { vector: float32(row.vector), threshold: row.threshold }
   }
 }
 
