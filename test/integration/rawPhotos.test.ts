@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import sharp, { type Sharp } from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MediaService } from '../../src/main/engine/api/media'
 import { Engine } from '../../src/main/engine/engine'
 import { decodePhoto } from '../../src/main/engine/image/decodePhoto'
@@ -12,7 +12,9 @@ import { decodeToModelInput, decodeToRgb224, ImageDecodeError, MODEL_INPUT_SIZE 
 import { readRawPhoto } from '../../src/main/engine/image/rawPhoto'
 import { closeRawPreviewReader } from '../../src/main/engine/image/rawPreviewReader'
 import { writeThumbnail } from '../../src/main/engine/image/thumbnails'
+import type { Library } from '../../src/main/engine/library/library'
 import { addOnnxModel } from '../../src/main/engine/models/packBuilders'
+import { TagStore } from '../../src/main/engine/tagging/tagStore'
 import { ExifToolRunner } from '../../src/main/engine/xmp/exifToolRunner'
 import { RAW_MAIN_GREY, type TestRaw, writeTestRaw } from '../helpers/rawFiles'
 import { runCliCaptured } from '../helpers/runCliCaptured'
@@ -78,6 +80,16 @@ function childProcesses(): Array<{ pid: number; name: string }> {
   return children
 }
 
+/** A camera RAW's fingerprint as fileFingerprint.ts defines it: SHA-256 over the size, the first MiB and the last MiB (all of a file under 2 MiB). */
+function sampledFingerprint(bytes: Buffer): string {
+  const head = Math.min(bytes.length, MIB)
+  const ends = Buffer.concat([bytes.subarray(0, head), bytes.subarray(Math.max(head, bytes.length - MIB))])
+  return 'raw1:' + createHash('sha256').update(`${bytes.length}:`).update(ends).digest('hex')
+}
+const MIB = 1 << 20
+
+const wholeFileHash = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+
 async function failure(promise: Promise<unknown>): Promise<ImageDecodeError> {
   const err = await promise.then(
     () => null,
@@ -109,6 +121,8 @@ beforeAll(async () => {
   const turnedPreview = await quadrants(320, 240).jpeg({ quality: 95 }).withMetadata({ orientation: 3 }).toBuffer()
   await raw('turned.dng', { layout: 'dng', preview: turnedPreview, tags: ['-Orientation#=6'] })
   await raw('tiny.dng', { layout: 'dng', preview: await sharp(preview).resize(160).jpeg().toBuffer() })
+  // Over 2 MiB, so that its fingerprint samples its ends instead of reading it all.
+  await raw('big.dng', { layout: 'dng', main: { width: 1000, height: 1000 }, tags: ['-DateTimeOriginal=2024:02:03 10:20:30'] })
   // A preview whose header is whole but whose image data stops half way.
   await raw('corrupt.nef', { layout: 'nef', preview: preview.subarray(0, preview.length >> 1) })
   const whole = readFileSync(files['photo.dng'])
@@ -279,9 +293,10 @@ describe('a library with RAWs and JPEGs, from the command line', () => {
     const engine = new Engine({ dataDir, executionProvider: 'cpu' })
     try {
       const { catalog, photos } = await engine.repositories()
-      // Fingerprinted as a whole, like every photo: a RAW's content is its file, not its preview.
+      // A RAW's content is its file, not its preview: this one is under 2 MiB, so its fingerprint covers all of it.
       const dng = readFileSync(join(folder, 'raw', 'PHOTO.DNG'))
-      expect(photos.photoByPath(join(folder, 'raw', 'PHOTO.DNG'))).toMatchObject({ size: dng.length, fingerprint: createHash('sha256').update(dng).digest('hex') })
+      expect(dng.length).toBeLessThan(2 * MIB)
+      expect(photos.photoByPath(join(folder, 'raw', 'PHOTO.DNG'))).toMatchObject({ size: dng.length, fingerprint: sampledFingerprint(dng) })
       const ids = catalog.idsByPath([join(folder, 'raw', 'TURNED.DNG')])
       const media = new MediaService(engine)
       const served = await media.resolve({ kind: 'photo', id: ids.get(join(folder, 'raw', 'TURNED.DNG'))! })
@@ -289,8 +304,117 @@ describe('a library with RAWs and JPEGs, from the command line', () => {
       expect('data' in served && (await sharp(served.data).metadata())).toMatchObject({ format: 'jpeg', width: 240, height: 320 })
       const thumb = await media.resolve({ kind: 'thumb', id: ids.get(join(folder, 'raw', 'TURNED.DNG'))! })
       expect('file' in thumb && (await sharp(thumb.file).metadata())).toMatchObject({ format: 'webp', width: 240, height: 320 })
+      // Named by the fingerprint without its colon, which no file name on Windows may hold.
+      expect('file' in thumb && basename(thumb.file)).toMatch(/^raw1-[0-9a-f]{64}\.webp$/)
     } finally {
       await engine.close()
     }
+  })
+})
+
+/**
+ * A RAW is fingerprinted by its size and its two ends, not its whole file (reading tens of MB cost
+ * more than the rest of indexing it); the user's decisions still follow it, those on a RAW an
+ * earlier release recorded by the hash of its whole file included.
+ */
+describe('a RAW’s decisions follow it, by the fingerprint of its ends', () => {
+  let dir: ReturnType<typeof tempDir>
+  let engine: Engine
+  let library: Library
+  let a: string
+  let b: string
+  const DECIDED = [
+    { tag: 'beach', state: 'accepted' },
+    { tag: 'dog', state: 'rejected' }
+  ]
+  const decide = (path: string) => {
+    const id = library.store.photoByPath(path)!.id
+    const tags = new TagStore(library.store.db)
+    tags.setPhotoTag(id, 'beach', 'accepted')
+    tags.setPhotoTag(id, 'dog', 'rejected')
+    return id
+  }
+  const decisionsAt = (path: string) => new TagStore(library.store.db).photoTags(library.store.photoByPath(path)!.id).sort((x, y) => x.tag.localeCompare(y.tag))
+  /** Writes the record's fingerprint as the release before this one did: the SHA-256 of the whole file. */
+  const asEarlierRelease = (path: string) => library.store.db.prepare('UPDATE photos SET fingerprint = ? WHERE path = ?').run(wholeFileHash(readFileSync(path)), path)
+
+  beforeEach(async () => {
+    dir = tempDir('sdl-raw-fingerprint-test-')
+    engine = new Engine({ dataDir: join(dir.dir, 'data'), executionProvider: 'cpu', indexing: 'this-thread' })
+    await addOnnxModel(engine.packs, { onnxPath: CONSE_ONNX, name: 'conse' })
+    a = join(dir.dir, 'A')
+    b = join(dir.dir, 'B')
+    mkdirSync(a)
+    mkdirSync(b)
+    copyFileSync(files['big.dng'], join(a, 'big.dng'))
+    copyFileSync(files['photo.nef'], join(a, 'photo.nef'))
+    library = await engine.library()
+    library.addFolder(a)
+    library.addFolder(b)
+    expect(await library.index()).toMatchObject({ indexed: 2, failed: 0 })
+  }, 60_000)
+  afterEach(async () => {
+    await engine.close()
+    dir.cleanup()
+  })
+
+  it('samples the first and last MiB with the size, and keeps the decisions through a move', async () => {
+    const bytes = readFileSync(join(a, 'big.dng'))
+    expect(bytes.length).toBeGreaterThan(2 * MIB)
+    expect(library.store.photoByPath(join(a, 'big.dng'))!.fingerprint).toBe(sampledFingerprint(bytes))
+    const id = decide(join(a, 'big.dng'))
+    renameSync(join(a, 'big.dng'), join(b, 'big.dng'))
+    expect(await library.index()).toMatchObject({ moved: 1, indexed: 0, missing: 0 })
+    expect(library.store.photoByPath(join(b, 'big.dng'))!.id).toBe(id)
+    expect(decisionsAt(join(b, 'big.dng'))).toEqual(DECIDED)
+  })
+
+  it('tells apart a RAW whose first or last MiB differs: another photo, the original keeping its decisions', async () => {
+    const id = decide(join(a, 'big.dng'))
+    const bytes = readFileSync(join(a, 'big.dng'))
+    for (const [name, at] of [
+      ['first.dng', MIB - 1],
+      ['last.dng', bytes.length - MIB]
+    ] as const) {
+      const changed = Buffer.from(bytes)
+      changed[at] ^= 0xff
+      writeFileSync(join(b, name), changed)
+    }
+    expect(await library.index()).toMatchObject({ indexed: 2, moved: 0 })
+    expect(library.store.photoByPath(join(a, 'big.dng'))!.id).toBe(id)
+    expect(decisionsAt(join(b, 'first.dng'))).toEqual([])
+    expect(decisionsAt(join(b, 'last.dng'))).toEqual([])
+  })
+
+  it('finds a RAW recorded by the hash of its whole file again after a move, and gives it the new fingerprint', async () => {
+    const path = join(a, 'big.dng')
+    const id = decide(path)
+    asEarlierRelease(path)
+    renameSync(path, join(b, 'big.dng'))
+    expect(await library.index()).toMatchObject({ moved: 1, indexed: 0, missing: 0 })
+    const moved = library.store.photoByPath(join(b, 'big.dng'))!
+    expect(moved.id).toBe(id)
+    expect(moved.fingerprint).toBe(sampledFingerprint(readFileSync(join(b, 'big.dng'))))
+    expect(decisionsAt(join(b, 'big.dng'))).toEqual(DECIDED)
+  })
+
+  it('finds a RAW recorded by the hash of its whole file in place when only its time changed, and after a delete and restore', async () => {
+    const big = join(a, 'big.dng')
+    const nef = join(a, 'photo.nef')
+    const ids = [decide(big), decide(nef)]
+    asEarlierRelease(big)
+    asEarlierRelease(nef)
+    utimesSync(big, new Date('2024-05-01T00:00:00Z'), new Date('2024-05-01T00:00:00Z'))
+    const bytes = readFileSync(nef)
+    renameSync(nef, join(dir.dir, 'backup.nef'))
+    expect(await library.index()).toMatchObject({ unchanged: 1, missing: 1 })
+    writeFileSync(nef, bytes)
+    expect(await library.index()).toMatchObject({ moved: 1, indexed: 0, missing: 0 })
+    expect([big, nef].map((p) => library.store.photoByPath(p))).toMatchObject([
+      { id: ids[0], fingerprint: sampledFingerprint(readFileSync(big)) },
+      { id: ids[1], fingerprint: sampledFingerprint(bytes) }
+    ])
+    expect(decisionsAt(big)).toEqual(DECIDED)
+    expect(decisionsAt(nef)).toEqual(DECIDED)
   })
 })

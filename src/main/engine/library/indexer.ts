@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { open, readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import type { IndexingSummary } from '../../../shared/api'
 import { progressReporter, type Progress } from '../download/progress'
@@ -11,6 +10,7 @@ import type { ModelSessions } from '../inference/modelSessions'
 import { preparedBatches } from '../inference/preparedBatches'
 import { isInside } from './folderPaths'
 import type { ChangeBatch } from './folderWatcher'
+import { contentFingerprint, isWholeFileFingerprint, rawFingerprint, wholeFileFingerprint } from './fileFingerprint'
 import { describeFsError, scanFolder, type ScannedFile } from './folderScanner'
 import type { ClaimablePhoto, CompanionFile, FolderRow, KnownPhoto, LibraryStore, PhotoFacts, PhotoOutcome } from './libraryStore'
 import { pairKey, pairUp, passedOverNotice, type PhotoUnit } from './photoPairs'
@@ -205,10 +205,10 @@ export class Indexer implements IndexRunner {
     const report = progressReporter(opts.onProgress, { phase: 'index', unit: 'items' })
     // Records a pair regroups are its own: no other file may take them meanwhile.
     const claimed = new Set(queue.flatMap((c) => (c.regroup ? [c.regroup.keep, ...c.regroup.fold] : [])))
-    const claim = async (facts: PhotoFacts): Promise<ClaimablePhoto | undefined> => {
+    const claimByFingerprint = async (facts: PhotoFacts, fingerprint: string): Promise<ClaimablePhoto | undefined> => {
       // The file's own record first (a file only touched), then the missing, then records whose
       // file is gone but not yet seen so (their folder not scanned yet, in this run or ever).
-      const candidates = this.store.sameContent(facts.fingerprint, facts.size, modelId).sort((a, b) => rank(a, facts) - rank(b, facts))
+      const candidates = this.store.sameContent(fingerprint, facts.size, modelId).sort((a, b) => rank(a, facts) - rank(b, facts))
       for (const c of candidates) {
         if (claimed.has(c.id)) continue
         claimed.add(c.id)
@@ -216,6 +216,32 @@ export class Indexer implements IndexRunner {
         claimed.delete(c.id)
       }
       return undefined
+    }
+    let wholeFileRaws: ReturnType<LibraryStore['wholeFileRawsBySize']> | undefined
+    // Files seen still there, asked once a run: only whether a full hash is worth reading hangs on it.
+    const stillThere = new Set<string>()
+    const mayBeGone = async (r: { id: number; path: string; missing: boolean }, facts: PhotoFacts) => {
+      if (claimed.has(r.id)) return false
+      if (r.missing || r.path === facts.path) return true
+      if (stillThere.has(r.path)) return false
+      if (!(await exists(r.path))) return true
+      stillThere.add(r.path)
+      return false
+    }
+    const claim = async (facts: PhotoFacts): Promise<ClaimablePhoto | undefined> => {
+      const found = await claimByFingerprint(facts, facts.fingerprint)
+      if (found || isWholeFileFingerprint(facts.fingerprint)) return found
+      // A RAW recorded by an earlier release, by the hash of its whole file, is found by that hash,
+      // read only where such a record of this size could be this file; taken, it gets the new fingerprint.
+      wholeFileRaws ??= this.store.wholeFileRawsBySize()
+      let worthHashing = false
+      for (const r of wholeFileRaws.get(facts.size) ?? []) {
+        worthHashing = await mayBeGone(r, facts)
+        if (worthHashing) break
+      }
+      if (!worthHashing) return undefined
+      const whole = await wholeFileFingerprint(facts.path).catch(() => undefined)
+      return whole?.size === facts.size ? claimByFingerprint(facts, whole.fingerprint) : undefined
     }
 
     let done = 0
@@ -362,38 +388,15 @@ async function sameNamed(key: string, paths: readonly string[]): Promise<Scanned
 
 type FileContent = { bytes?: Buffer; size: number; fingerprint: string }
 
-/** Chunk size for hashing a camera RAW as it streams past. */
-const HASH_CHUNK = 1 << 20
-
 /**
  * The file's size and fingerprint, and its bytes where decoding needs them. A camera RAW's pixels
- * come from its embedded preview, which ExifTool reads from the file itself: its tens of megabytes
- * are hashed through one buffer instead of held, since allocating and keeping them for every RAW
- * in flight costs more CPU than the hashing.
+ * come from its embedded preview, which ExifTool reads from the file itself: only the ends its
+ * fingerprint samples are read here.
  */
 async function readContent(path: string): Promise<FileContent> {
-  if (!isRawFileName(path)) {
-    const bytes = await readFile(path)
-    return { bytes, size: bytes.length, fingerprint: fingerprint(bytes) }
-  }
-  const file = await open(path)
-  try {
-    const hash = createHash('sha256')
-    const chunk = Buffer.allocUnsafe(HASH_CHUNK)
-    let size = 0
-    for (let read; (read = (await file.read(chunk, 0, HASH_CHUNK)).bytesRead) > 0; size += read) hash.update(chunk.subarray(0, read))
-    return { size, fingerprint: hash.digest('hex') }
-  } finally {
-    await file.close()
-  }
-}
-
-/**
- * SHA-256 of the content. Synchronous on purpose: OpenSSL's SHA extensions hash a camera photo in
- * a fraction of the CPU time that WebCrypto's asynchronous digest takes for the same file.
- */
-function fingerprint(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex')
+  if (isRawFileName(path)) return rawFingerprint(path)
+  const bytes = await readFile(path)
+  return { bytes, size: bytes.length, fingerprint: contentFingerprint(bytes) }
 }
 
 /**

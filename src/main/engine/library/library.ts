@@ -1,9 +1,10 @@
 import { existsSync, realpathSync, statSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
 import { SdlError } from '../errors'
 import type { ActivePack } from '../models/activePack'
+import { thumbnailFileName } from './fileFingerprint'
 import { findFolder, isInside, safeRealpath } from './folderPaths'
 import { type ChangeBatch, FolderWatcher } from './folderWatcher'
 import type { IndexJob, IndexOptions, IndexRunner, IndexSummary } from './indexer'
@@ -184,10 +185,9 @@ export class Library {
     if (!photo || photo.status !== 'ok') throw new SdlError(`${photoPath} is not an indexed photo of the library`)
     // A RAW+JPEG pair is shown by its JPEG, as it is tagged, unless the JPEG could not be read.
     const shown = photo.companion && !photo.companion.reason ? photo.companion : photo
-    const dir = join(this.parts.dataDir, 'thumbnails', shown.fingerprint.slice(0, 2))
-    const file = join(dir, `${shown.fingerprint}.webp`)
+    const file = join(this.parts.dataDir, 'thumbnails', thumbnailFileName(shown.fingerprint))
     if (!existsSync(file)) {
-      await mkdir(dir, { recursive: true })
+      await mkdir(dirname(file), { recursive: true })
       // sharp is loaded when a thumbnail is first made, not by every command that opens the library.
       const { writeThumbnail } = await import('../image/thumbnails')
       await writeThumbnail(await readFile(shown.path), file, { source: shown.path })

@@ -1,7 +1,9 @@
 import type { FolderInfo, LibraryStatus } from '../../../shared/library'
+import { RAW_EXTENSIONS } from '../image/photoFiles'
 import type { PhotoMetadata } from '../image/photoMetadata'
 import type { PackManifest } from '../models/packManifest'
 import { type LibraryDatabase, mapForReading } from './database'
+import { RAW_FINGERPRINT_PREFIX } from './fileFingerprint'
 import { decodePrincipalVectors, encodePrincipalVectors } from './float16'
 
 export interface FolderRow {
@@ -200,6 +202,30 @@ export class LibraryStore {
   }
 
   /**
+   * The camera RAWs a file could take back (as sameContent would find them) whose fingerprint is
+   * the SHA-256 of their whole file, as an earlier release recorded every RAW, by size: a RAW's
+   * fingerprint now samples its file (fileFingerprint.ts), so these are found again only by
+   * hashing the whole file, which is worth it only where one of them could be the file.
+   */
+  wholeFileRawsBySize(): Map<number, Array<{ id: number; path: string; missing: boolean }>> {
+    const rows = this.db
+      .prepare(
+        `SELECT p.id, p.path, p.size, p.missing_since IS NOT NULL AS missing FROM photos p LEFT JOIN folders f ON f.id = p.folder_id
+         WHERE p.fingerprint NOT LIKE @sampled AND p.status = 'ok' AND (p.missing_since IS NOT NULL OR f.offline_since IS NULL)
+           AND (${RAW_EXTENSIONS.map((_, i) => `p.path LIKE @ext${i}`).join(' OR ')})`
+      )
+      .all({ sampled: `${RAW_FINGERPRINT_PREFIX}%`, ...Object.fromEntries(RAW_EXTENSIONS.map((ext, i) => [`ext${i}`, `%.${ext}`])) }) as Array<{
+      id: number
+      path: string
+      size: number
+      missing: number
+    }>
+    const bySize = new Map<number, Array<{ id: number; path: string; missing: boolean }>>()
+    for (const { size, missing, ...r } of rows) bySize.set(size, [...(bySize.get(size) ?? []), { ...r, missing: missing === 1 }])
+    return bySize
+  }
+
+  /**
    * Marks photos whose files are gone as missing, each only if its row is still as the caller saw
    * it (same path, size and time, not missing): a photo moved, changed or taken back since is left
    * alone. Returns the ids marked.
@@ -280,8 +306,8 @@ export class LibraryStore {
     const putVectors = this.db.prepare('INSERT OR REPLACE INTO principal_vectors (photo_id, model_id, vectors) VALUES (?, ?, ?)')
     // Only a record still as it was claimed moves: one moved, changed or purged meanwhile stays.
     const move = this.db.prepare(
-      `UPDATE photos SET path = @path, folder_id = @folderId, size = @size, mtime_ms = @mtimeMs, offline = 0, missing_since = NULL, indexed_at = @now
-       WHERE id = @id AND path = @fromPath AND fingerprint = @fingerprint AND (missing_since IS NULL) = @wasPresent`
+      `UPDATE photos SET path = @path, folder_id = @folderId, size = @size, mtime_ms = @mtimeMs, fingerprint = @fingerprint, offline = 0, missing_since = NULL, indexed_at = @now
+       WHERE id = @id AND path = @fromPath AND fingerprint = @fromFingerprint AND (missing_since IS NULL) = @wasPresent`
     )
     // A photo whose file another's content replaced is gone, not deleted: it waits, missing.
     const displace = this.db.prepare('UPDATE photos SET missing_since = @now WHERE path = @path AND id != @id AND missing_since IS NULL')
@@ -292,7 +318,8 @@ export class LibraryStore {
     const clearModelScores = this.db.prepare('DELETE FROM vocabulary_scores WHERE photo_id = ? AND model_id = ?')
     const takeBack = (facts: PhotoFacts, from: ClaimablePhoto): boolean => {
       displace.run({ path: facts.path, id: from.id, now })
-      const moved = move.run({ ...facts, id: from.id, fromPath: from.path, wasPresent: from.missing ? 0 : 1, now }).changes > 0
+      // The fingerprint is the file's as read now: a RAW found by its earlier, whole-file form takes the sampled one.
+      const moved = move.run({ ...facts, id: from.id, fromPath: from.path, fromFingerprint: from.fingerprint, wasPresent: from.missing ? 0 : 1, now }).changes > 0
       if (moved && (from.missing || from.path !== facts.path)) this.reshaped()
       if (moved) setCompanion(from.id, facts.companion)
       return moved
