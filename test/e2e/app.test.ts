@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // Parts of this file run in the page (page.evaluate), with the DOM's types.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
@@ -47,6 +47,9 @@ describe('SDL Tagger in the browser (web mode)', () => {
     // Larger generated photos keep the indexer busy long enough to measure typing while it runs.
     for (let i = 0; i < 24; i++) await writeTestPhoto(join(photosDir, 'generated', `generated-${i}.jpg`), i, { width: 1600, height: 1200 })
     writeFileSync(join(photosDir, 'generated', 'broken.jpg'), 'this is not a JPEG')
+    // Dated years back, so that the library (newest first) opens on the COCO photos, as the README's pictures show.
+    const longAgo = new Date('2019-06-15T12:00:00')
+    for (const name of readdirSync(join(photosDir, 'generated'))) utimesSync(join(photosDir, 'generated', name), longAgo, longAgo)
     browser = await launchChromium(inject('chromium'))
   })
 
