@@ -580,6 +580,9 @@ describe('SDL Tagger in the browser: many photos at once', () => {
     await notice.getByRole('button', { name: 'Undo' }).click()
     await chip.waitFor()
     expect(pageErrors).toEqual([])
+    // Focus is on the notice now, outside the photo view: close it by its button, and see it gone.
+    await view.getByRole('button', { name: /^Close/ }).click()
+    await view.waitFor({ state: 'detached' })
   })
 
   it('lists the library newest first under month headers; a date range filters it, alone or with words', async () => {
