@@ -14,6 +14,7 @@ import { ExifToolRunner } from '../../src/main/engine/xmp/exifToolRunner'
 import { writeTestRaw } from '../helpers/rawFiles'
 import { runCliCaptured } from '../helpers/runCliCaptured'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
+import { cosine } from '../helpers/vectorMath'
 
 /**
  * A RAW and the JPEG shot with it (same folder, same name in any case) are one photo: one row,
@@ -26,18 +27,6 @@ const sources = join(tmp.dir, 'sources')
 const SOURCE = { raw: join(sources, 'raw.nef'), otherRaw: join(sources, 'other.dng'), jpeg: join(sources, 'jpeg.jpg'), loneJpeg: join(sources, 'lone.jpg') }
 /** The model's output for the RAW's preview and for the pair's JPEG, to tell which pixels a photo was embedded from. */
 const reference: { preview?: Float32Array; jpeg?: Float32Array } = {}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i]
-    na += a[i] * a[i]
-    nb += b[i] * b[i]
-  }
-  return dot / Math.sqrt(na * nb)
-}
 
 beforeAll(async () => {
   mkdirSync(sources)

@@ -19,6 +19,7 @@ import { ExifToolRunner } from '../../src/main/engine/xmp/exifToolRunner'
 import { RAW_MAIN_GREY, type TestRaw, writeTestRaw } from '../helpers/rawFiles'
 import { runCliCaptured } from '../helpers/runCliCaptured'
 import { COCO_DIR, CONSE_ONNX, tempDir } from '../helpers/sharedData'
+import { cosine } from '../helpers/vectorMath'
 
 const tmp = tempDir('sdl-raw-photos-test-')
 const exifTool = new ExifToolRunner()
@@ -50,18 +51,6 @@ function quadrantColours(pixels: Buffer): Rgb[] {
 function expectColours(actual: Rgb[], expected: Rgb[]): void {
   const off = Math.max(...actual.flatMap((rgb, q) => rgb.map((v, c) => Math.abs(v - expected[q][c]))))
   expect(off, `got ${JSON.stringify(actual)}, want ${JSON.stringify(expected)}`).toBeLessThanOrEqual(12)
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i]
-    na += a[i] * a[i]
-    nb += b[i] * b[i]
-  }
-  return dot / Math.sqrt(na * nb)
 }
 
 /** This process's child processes, by /proc (Linux): pid and command name. */

@@ -3,6 +3,7 @@ import { SdlError } from '../../src/main/engine/errors'
 import { KEYWORD_LEARNING, keywordQuality, learnKeywordVector } from '../../src/main/engine/tagging/keywordLearning'
 import { sdlScore } from '../../src/main/engine/tagging/scoreTags'
 import { prng } from '../helpers/prng'
+import { cosine } from '../helpers/vectorMath'
 
 const DIM = 32
 const ROWS = 5
@@ -18,12 +19,6 @@ function unit(v: Float32Array): Float32Array {
 
 function randomUnit(random: () => number): Float32Array {
   return unit(Float32Array.from({ length: DIM }, () => gaussian(random)))
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let [ab, aa, bb] = [0, 0, 0]
-  for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i] * b[i], aa + a[i] ** 2, bb + b[i] ** 2]
-  return ab / Math.sqrt(aa * bb)
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from '../../src/main/engine/lexicon/projection'
 import { charNgrams, SpellingIndex } from '../../src/main/engine/lexicon/spelling'
 import { prng } from '../helpers/prng'
+import { cosine } from '../helpers/vectorMath'
 
 /** Roughly normal pseudo-random numbers: the sum of four seeded uniforms, centred. */
 function random(seed: number): () => number {
@@ -47,18 +48,6 @@ function isometry(next: () => number): number[][] {
 
 function apply(map: number[][], x: ArrayLike<number>): number[] {
   return map[0].map((_, d) => map.reduce((s, row, a) => s + x[a] * row[d], 0))
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i]
-    na += a[i] * a[i]
-    nb += b[i] * b[i]
-  }
-  return dot / Math.sqrt(na * nb)
 }
 
 /** Anchors whose targets are a known linear image of their inputs. */
