@@ -8,6 +8,22 @@ import { MIGRATIONS, type Migration } from './migrations'
 
 export type LibraryDatabase = Database.Database
 
+const statements = new WeakMap<LibraryDatabase, Map<string, Database.Statement>>()
+
+/**
+ * The connection's statement for `sql`, compiled on first use: for SQL run once per photo, where
+ * a batch of thousands would otherwise compile the same text thousands of times. Only for
+ * statements run to completion (run, get, all), never iterate(): one statement cannot serve two
+ * iterations at once.
+ */
+export function cachedStatement(db: LibraryDatabase, sql: string): Database.Statement {
+  let cache = statements.get(db)
+  if (!cache) statements.set(db, (cache = new Map()))
+  let statement = cache.get(sql)
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)))
+  return statement
+}
+
 /** SQLite's own ceiling for a memory map (SQLITE_MAX_MMAP_SIZE); the rest of a bigger file is read as usual. */
 const MMAP_BYTES = 0x7fff0000
 

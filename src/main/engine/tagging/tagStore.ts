@@ -1,4 +1,4 @@
-import type { LibraryDatabase } from '../library/database'
+import { type LibraryDatabase, cachedStatement } from '../library/database'
 import { keywordKey } from './keywordText'
 
 export type PhotoTagState = 'accepted' | 'rejected' | 'user'
@@ -59,13 +59,12 @@ export class TagStore {
    */
   keyword(text: string, path: readonly string[] = [text]): string {
     const key = keywordKey(text)
-    this.db
-      .prepare(
-        `INSERT INTO keywords (key, text, path, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET path = excluded.path WHERE json_array_length(keywords.path) = 1 AND json_array_length(excluded.path) > 1`
-      )
-      .run(key, text, JSON.stringify(path), new Date().toISOString())
-    return (this.db.prepare('SELECT text FROM keywords WHERE key = ?').get(key) as { text: string }).text
+    cachedStatement(
+      this.db,
+      `INSERT INTO keywords (key, text, path, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET path = excluded.path WHERE json_array_length(keywords.path) = 1 AND json_array_length(excluded.path) > 1`
+    ).run(key, text, JSON.stringify(path), new Date().toISOString())
+    return (cachedStatement(this.db, 'SELECT text FROM keywords WHERE key = ?').get(key) as { text: string }).text
   }
 
   /** The keyword's spelling and hierarchy, or undefined if no keyword has this identity. */
@@ -77,25 +76,24 @@ export class TagStore {
   /** Sets a photo's tag to `state`, replacing whatever the user said about it before. Returns the keyword's spelling. */
   setPhotoTag(photoId: number, tag: string, state: PhotoTagState): string {
     const text = this.keyword(tag)
-    this.db
-      .prepare(
-        `INSERT INTO photo_tags (photo_id, tag, state, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at`
-      )
-      .run(photoId, keywordKey(tag), state, new Date().toISOString())
+    cachedStatement(
+      this.db,
+      `INSERT INTO photo_tags (photo_id, tag, state, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at`
+    ).run(photoId, keywordKey(tag), state, new Date().toISOString())
     this.keywordsChanged([keywordKey(tag)])
     return text
   }
 
   /** A photo's tag as stored, or undefined when the user has not decided on it. */
   photoTag(photoId: number, tag: string): PhotoTagRecord | undefined {
-    const row = this.db.prepare('SELECT state, source, created_at AS createdAt FROM photo_tags WHERE photo_id = ? AND tag = ?').get(photoId, keywordKey(tag))
+    const row = cachedStatement(this.db, 'SELECT state, source, created_at AS createdAt FROM photo_tags WHERE photo_id = ? AND tag = ?').get(photoId, keywordKey(tag))
     return row as PhotoTagRecord | undefined
   }
 
   /** Forgets the user's decision on a photo's tag (it is not filed as rejected: it may be suggested again). */
   removePhotoTag(photoId: number, tag: string): boolean {
-    const removed = this.db.prepare('DELETE FROM photo_tags WHERE photo_id = ? AND tag = ?').run(photoId, keywordKey(tag)).changes > 0
+    const removed = cachedStatement(this.db, 'DELETE FROM photo_tags WHERE photo_id = ? AND tag = ?').run(photoId, keywordKey(tag)).changes > 0
     if (removed) this.keywordsChanged([keywordKey(tag)])
     return removed
   }
@@ -106,12 +104,11 @@ export class TagStore {
       this.removePhotoTag(photoId, tag)
       return
     }
-    this.db
-      .prepare(
-        `INSERT INTO photo_tags (photo_id, tag, state, created_at, source) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at, source = excluded.source`
-      )
-      .run(photoId, keywordKey(tag), record.state, record.createdAt, record.source)
+    cachedStatement(
+      this.db,
+      `INSERT INTO photo_tags (photo_id, tag, state, created_at, source) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(photo_id, tag) DO UPDATE SET state = excluded.state, created_at = excluded.created_at, source = excluded.source`
+    ).run(photoId, keywordKey(tag), record.state, record.createdAt, record.source)
     this.keywordsChanged([keywordKey(tag)])
   }
 
