@@ -20,8 +20,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import sharp from 'sharp'
 import type { PhotoPage, PhotoPageRequest, PhotoSummary } from '../src/shared/api'
-import { runCliCaptured } from '../test/helpers/runCliCaptured'
-import { COCO_DIR, CONSE_ONNX, tempDir } from '../test/helpers/sharedData'
+import { COCO_DIR, tempDir } from '../test/helpers/sharedData'
+import { indexCocoThroughCli } from './cocoLibrary'
 import { launchChromium, startWebServer } from '../test/e2e/harness'
 import { reviewFigures } from './uiReview'
 
@@ -60,13 +60,7 @@ async function main(): Promise<void> {
 
   const tmp = tempDir('sdl-tagger-bench-ui-')
   const dataDir = join(tmp.dir, 'data')
-  const cli = async (...args: string[]) => {
-    const run = await runCliCaptured(['--data-dir', dataDir, '--ep', 'cpu', ...args])
-    if (run.code !== 0) throw new Error(`sdl-tagger ${args.join(' ')}: ${run.stderr}`)
-  }
-  await cli('model', 'add', CONSE_ONNX, '--name', 'conse')
-  await cli('folders', 'add', COCO_DIR)
-  await cli('index')
+  await indexCocoThroughCli(dataDir)
 
   // A handful of real thumbnails, served for every synthetic id.
   const cocoNames = Object.keys((JSON.parse(readFileSync(join(COCO_DIR, 'labels.json'), 'utf8')) as { images: Record<string, string[]> }).images)

@@ -6,8 +6,8 @@ import sharp from 'sharp'
 import { Engine } from '../src/main/engine/engine'
 import { keywordKey } from '../src/main/engine/tagging/keywordText'
 import { tagsToReview } from '../src/main/engine/tagging/tagReview'
-import { runCliCaptured } from '../test/helpers/runCliCaptured'
-import { COCO_DIR, CONSE_ONNX, tempDir } from '../test/helpers/sharedData'
+import { COCO_DIR, tempDir } from '../test/helpers/sharedData'
+import { indexCocoThroughCli } from './cocoLibrary'
 import { startWebServer } from '../test/e2e/harness'
 
 /** Photos accepted in one action. */
@@ -22,13 +22,7 @@ const BATCH = 1000
 export async function reviewFigures(browser: Browser, photos: number): Promise<string[]> {
   const tmp = tempDir('sdl-tagger-bench-review-')
   const dataDir = join(tmp.dir, 'data')
-  const cli = async (...args: string[]) => {
-    const run = await runCliCaptured(['--data-dir', dataDir, '--ep', 'cpu', ...args])
-    if (run.code !== 0) throw new Error(`sdl-tagger ${args.join(' ')}: ${run.stderr}`)
-  }
-  await cli('model', 'add', CONSE_ONNX, '--name', 'conse')
-  await cli('folders', 'add', COCO_DIR)
-  await cli('index')
+  await indexCocoThroughCli(dataDir)
 
   const engine = new Engine({ dataDir, executionProvider: 'cpu' })
   const suggestions = await (await engine.tagger()).suggestionsByPhoto(undefined, { top: (await engine.settings.get()).suggestionCount })
